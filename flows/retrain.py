@@ -1,0 +1,55 @@
+"""The retrain flow: ingest -> validate -> features -> split -> train -> evaluate -> register."""
+
+from pydantic import BaseModel
+from prefect import flow
+
+from retrainer.config import RetrainConfig
+from tasks.evaluate import evaluate_model
+from tasks.features import build_features, split_by_time
+from tasks.ingest import ingest_source, read_validated
+from tasks.registry import log_to_mlflow, move_aliases, promotion_gate, score_champion
+from tasks.train import train_model
+from tasks.validate import validate_training_table
+
+
+class RetrainSummary(BaseModel):
+    """What a retrain run did, as the CLI prints it."""
+
+    dataset: str
+    run_id: str
+    model: str
+    version: str
+    alias: str
+    decision: str
+    reason: str
+    metrics: dict[str, float]
+    periods: dict[str, list[str]]
+    ingested: dict[str, list[dict]]
+
+
+@flow(name="retrain", flow_run_name="retrain-{config.name}", log_prints=True)
+def retrain(config: RetrainConfig) -> RetrainSummary:
+    """Retrain one data set's model and promote it only if it beats the champion."""
+    ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
+    frames = read_validated(config)
+    table = build_features(config, frames)
+    validation = validate_training_table(config, table)
+    split = split_by_time(config, table)
+    trained = train_model(config, split)
+    evaluation = evaluate_model(config, trained, split)
+    logged = log_to_mlflow(config, table, split, trained, evaluation, validation)
+    champion = score_champion(config, split)
+    decision = promotion_gate(config, logged, evaluation, champion)
+    alias = move_aliases(config, logged, decision)
+    return RetrainSummary(
+        dataset=config.name,
+        run_id=logged.run_id,
+        model=config.mlflow.registered_model,
+        version=logged.version,
+        alias=alias,
+        decision=decision.decision,
+        reason=decision.reason,
+        metrics=evaluation.metrics,
+        periods=split.periods,
+        ingested=ingested,
+    )

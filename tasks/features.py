@@ -1,0 +1,49 @@
+"""Feature stage: the joined training table and its time-based split."""
+
+import hashlib
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from retrainer.config import RetrainConfig
+from retrainer.features import Split, TrainingTable, build_training_table, time_split
+
+
+def content_hash(frame: pd.DataFrame) -> str:
+    """SHA-256 of a frame's values and column names: the training data's identity."""
+    digest = hashlib.sha256(",".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+@task(name="build-features", cache_policy=NO_CACHE)
+def build_features(config: RetrainConfig, frames: dict[str, pd.DataFrame]) -> TrainingTable:
+    """Join the sources as of the prediction time and derive features and label."""
+    table = build_training_table(frames, config)
+    if config.sample_fraction:
+        sampled = table.frame.sample(frac=config.sample_fraction, random_state=config.model.seed)
+        table.frame = sampled.sort_index().reset_index(drop=True)
+    get_run_logger().info(
+        "training table: %d rows, %d columns; %d rows without a label left out",
+        len(table.frame),
+        table.frame.shape[1],
+        table.rows_without_label,
+    )
+    return table
+
+
+@task(name="split-by-time", cache_policy=NO_CACHE)
+def split_by_time(config: RetrainConfig, table: TrainingTable) -> Split:
+    """Train on the past, validate on the month after, test on the latest months."""
+    split = time_split(table.frame, config)
+    get_run_logger().info(
+        "split: train %s (%d rows), validation %s (%d), test %s (%d)",
+        split.periods["train"],
+        len(split.train),
+        split.periods["validation"],
+        len(split.validation),
+        split.periods["test"],
+        len(split.test),
+    )
+    return split

@@ -1,0 +1,78 @@
+"""Ingestion stage: every source's new deliveries into the lake; then read the validated zone."""
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.artifacts import create_link_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from retrainer.config import RetrainConfig
+from retrainer.home import home
+from retrainer.ingest import KeyIndex, ingest_delivery
+from retrainer.lake import Lake
+from retrainer.paths import expectations_dir
+from retrainer.sources import deliveries
+from retrainer.validation import build_data_docs
+
+
+class RejectedDeliveryError(RuntimeError):
+    """At least one delivery was rejected; the accepted ones are in the lake."""
+
+
+@task(name="ingest-source", task_run_name="ingest-{source_name}", cache_policy=NO_CACHE)
+def ingest_source(config: RetrainConfig, source_name: str) -> list[dict]:
+    """Land every new delivery of one source: raw copy, schema, dedup, expectations, lake."""
+    logger = get_run_logger()
+    h = home()
+    lake, source = Lake(h.lake), config.source(source_name)
+    now = pd.Timestamp.now(tz="UTC")
+    rows, errors = [], []
+    keys = KeyIndex(lake, source)
+    for delivery in deliveries(source, h.landing):
+        result = ingest_delivery(lake, source, delivery, keys, expectations_dir(), h.gx, now)
+        if result is None:
+            continue
+        r = result.record
+        rows.append(
+            {
+                "delivery": r.name,
+                "status": r.status,
+                "rows_in": r.rows_in,
+                "accepted": r.accepted,
+                "quarantined": r.quarantined,
+                "duplicates": r.duplicates,
+                "warnings": len(result.validation.warnings) if result.validation else 0,
+            }
+        )
+        if result.error:
+            errors.append(result.error)
+    logger.info("%s: %d new deliveries, %d rejected", source_name, len(rows), len(errors))
+    if rows:
+        create_link_artifact(
+            key=f"data-docs-{source_name}", link=build_data_docs(h.gx), link_text="Data Docs"
+        )
+        create_table_artifact(
+            key=f"ingest-{source_name}",
+            table=rows,
+            description=f"New deliveries of source `{source_name}` in this run",
+        )
+    if errors:
+        raise RejectedDeliveryError(
+            f"{len(errors)} delivery(ies) of {source_name} rejected (raw copies kept in "
+            f"{h.lake / 'raw' / source_name}; nothing from them was added):\n\n"
+            + "\n\n".join(errors)
+        )
+    return rows
+
+
+@task(name="read-validated", cache_policy=NO_CACHE)
+def read_validated(config: RetrainConfig) -> dict[str, pd.DataFrame]:
+    """Every source's accepted rows from the lake's validated zone."""
+    lake = Lake(home().lake)
+    frames = {s.name: lake.read_validated(s.name) for s in config.sources}
+    empty = [name for name, frame in frames.items() if frame.empty]
+    if empty:
+        raise RuntimeError(
+            f"no validated data for sources {empty}: deliver data first "
+            "(`retrainer land --month N` for the demo)"
+        )
+    return frames

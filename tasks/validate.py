@@ -1,0 +1,58 @@
+"""Validation stage: the joined training table through its Great Expectations suite."""
+
+import numpy as np
+from prefect import get_run_logger, task
+from prefect.artifacts import create_link_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from retrainer.config import RetrainConfig
+from retrainer.features import TrainingTable
+from retrainer.home import home
+from retrainer.paths import expectations_dir
+from retrainer.schema import ROW_ID
+from retrainer.validation import DataValidationError, ValidationReport, build_data_docs, validate
+
+
+def publish_report(report: ValidationReport, key: str) -> None:
+    """A table of every expectation's outcome and a link to Data Docs, as Prefect artifacts."""
+    create_table_artifact(
+        key=key,
+        table=[
+            {
+                "expectation": o.expectation,
+                "column": o.column,
+                "gate": o.gate,
+                "success": o.success,
+                "unexpected": o.unexpected_count,
+                "unexpected_percent": o.unexpected_percent,
+                "sample_failing_rows": o.failing_rows[:5],
+                "why": o.notes,
+            }
+            for o in report.outcomes
+        ],
+        description=f"Great Expectations suite `{report.suite}`",
+    )
+    if report.docs_url:
+        create_link_artifact(key=f"{key}-docs", link=report.docs_url, link_text="Data Docs")
+
+
+@task(name="validate-training-table", cache_policy=NO_CACHE)
+def validate_training_table(config: RetrainConfig, table: TrainingTable) -> dict:
+    """Gate: a failing critical expectation stops the run before any training."""
+    frame = table.frame.assign(**{ROW_ID: np.arange(len(table.frame))})
+    report = validate(
+        frame, expectations_dir() / config.training_suite, f"training-{config.name}", home().gx
+    )
+    build_data_docs(home().gx)
+    publish_report(report, f"validation-training-{config.name}")
+    for warning in report.warnings:
+        get_run_logger().warning("expectation warned: %s", warning.describe())
+    if not report.success:
+        raise DataValidationError(f"training table of {config.name}", report)
+    return {
+        "suite": report.suite,
+        "success": report.success,
+        "evaluated": len(report.outcomes),
+        "warnings": [w.describe() for w in report.warnings],
+        "data_docs": report.docs_url,
+    }
