@@ -1,7 +1,7 @@
 """The retrain flow: ingest -> validate -> features -> split -> train -> evaluate -> register."""
 
-from pydantic import BaseModel
 from prefect import flow
+from pydantic import BaseModel
 
 from retrainer.config import RetrainConfig
 from tasks.evaluate import evaluate_model

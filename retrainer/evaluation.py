@@ -20,7 +20,7 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: flo
         "f1": float(skm.f1_score(y_true, predicted, zero_division=0)),
         "threshold": float(threshold),
         "positive_rate": float(np.mean(y_true)),
-        "n_rows": int(len(y_true)),
+        "n_rows": len(y_true),
         "true_negatives": int(tn),
         "false_positives": int(fp),
         "false_negatives": int(fn),

@@ -41,8 +41,8 @@ def check_leakage(config: RetrainConfig) -> None:
     if leaking:
         raise LeakageError(
             f"features {leaking} are known only after the prediction time "
-            f"({config.features.prediction_horizon_hours} h before {config.source(config.base).time_column}); "
-            "remove them from features in the config"
+            f"({config.features.prediction_horizon_hours} h before the event time); "
+            "remove them from `features` in the config"
         )
 
 
@@ -57,7 +57,7 @@ def _join_asof(
 ) -> pd.DataFrame:
     """Attach the latest reading observed at or before each row's prediction time."""
     stamp = f"{lookup.prefix}observed_at"
-    right = right[lookup.by + [right_time, *lookup.columns]].rename(
+    right = right[[*lookup.by, right_time, *lookup.columns]].rename(
         columns={right_time: stamp, **{c: f"{lookup.prefix}{c}" for c in lookup.columns}}
     )
     right = right.dropna(subset=[stamp]).sort_values(stamp, kind="stable")

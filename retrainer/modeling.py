@@ -17,7 +17,12 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from retrainer.config import FeatureConfig, ModelConfig
 
-_STRATEGY = {"median": "median", "mean": "mean", "most_frequent": "most_frequent", "zero": "constant"}
+_STRATEGY = {
+    "median": "median",
+    "mean": "mean",
+    "most_frequent": "most_frequent",
+    "zero": "constant",
+}
 
 
 def _imputers(columns: list[str], features: FeatureConfig, default: str) -> list[tuple]:
@@ -59,16 +64,18 @@ def build_pipeline(
         n_numeric = len(numeric)
         categorical_mask = [False] * n_numeric + [True] * len(categorical)
         params = {"random_state": model.seed, **model.params}
-        estimator = HistGradientBoostingClassifier(
-            categorical_features=categorical_mask, **params
-        )
+        estimator = HistGradientBoostingClassifier(categorical_features=categorical_mask, **params)
     else:
         onehot = OneHotEncoder(handle_unknown="ignore", min_frequency=20)
         numeric_steps = Pipeline(
-            [("impute", ColumnTransformer(_imputers(numeric, features, "median"))),
-             ("scale", StandardScaler())]
+            [
+                ("impute", ColumnTransformer(_imputers(numeric, features, "median"))),
+                ("scale", StandardScaler()),
+            ]
         )
-        prep = ColumnTransformer([("numeric", numeric_steps, numeric), ("categorical", onehot, categorical)])
+        prep = ColumnTransformer(
+            [("numeric", numeric_steps, numeric), ("categorical", onehot, categorical)]
+        )
         if model.family == "logistic_regression":
             estimator = LogisticRegression(max_iter=1000, random_state=model.seed, **model.params)
         else:
@@ -78,14 +85,17 @@ def build_pipeline(
 
 
 def fit_threads(model: ModelConfig) -> int:
-    """Native threads for a fit: configured, else the cores this process may use minus one.
+    """Native threads for a fit: as configured, else the cores not busy with other work.
 
-    Leaving a core free matters on small machines: OpenMP threads competing with the Prefect
-    server made a 7 s fit take 92 s here (FACTS.md).
+    Oversubscription is the risk on small machines: OpenMP threads competing with other
+    processes made a 7 s fit take 92 s here (FACTS.md). The 1-minute load average, minus
+    this process's own share, tells how many cores others are using.
     """
     if model.threads:
         return model.threads
-    return max(1, len(os.sched_getaffinity(0)) - 1)
+    cores = len(os.sched_getaffinity(0))
+    busy_elsewhere = max(0.0, os.getloadavg()[0] - 1.0)
+    return max(1, min(cores, round(cores - busy_elsewhere)))
 
 
 def fit(pipeline: Pipeline, frame: pd.DataFrame, label: str, threads: int) -> Pipeline:

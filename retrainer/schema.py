@@ -46,9 +46,7 @@ def _coerce(values: pd.Series, kind: ColumnType) -> pd.Series:
         return values.astype("string")
     if kind == "bool":
         lowered = values.astype("string").str.lower()
-        return lowered.map({"true": True, "false": False, "1": True, "0": False}).astype(
-            "boolean"
-        )
+        return lowered.map({"true": True, "false": False, "1": True, "0": False}).astype("boolean")
     numeric = pd.to_numeric(values, errors="coerce").astype("float64")
     if kind == "int":
         numeric = numeric.where(numeric == np.floor(numeric))

@@ -129,7 +129,9 @@ def record_decision(
         client.set_tag(run_id, f"promotion.{key}", value)
     client.log_dict(run_id, decision, "promotion.json")
     if decision.get("champion_metric") is not None:
-        client.log_metric(run_id, "champion_test_" + decision["metric"], decision["champion_metric"])
+        client.log_metric(
+            run_id, "champion_test_" + decision["metric"], decision["champion_metric"]
+        )
 
 
 def set_alias(registered_model: str, alias: str, version: str) -> None:

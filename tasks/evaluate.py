@@ -41,6 +41,6 @@ def evaluate_model(config: RetrainConfig, trained: TrainedModel, split: Split) -
             for name, value in metrics.items()
             if isinstance(val := trained.validation_metrics.get(name), float)
         ],
-        description=f"Test months {split.periods['test']}, validation {split.periods['validation']}",
+        description=f"Test {split.periods['test']}, validation {split.periods['validation']}",
     )
     return Evaluation(metrics=metrics, figures=figures)

@@ -72,7 +72,10 @@ def log_to_mlflow(
         data_digest=digest,
     )
     get_run_logger().info(
-        "logged run %s as %s version %s", logged.run_id, config.mlflow.registered_model, logged.version
+        "logged run %s as %s version %s",
+        logged.run_id,
+        config.mlflow.registered_model,
+        logged.version,
     )
     return logged
 
@@ -113,6 +116,7 @@ def promotion_gate(
     tracking.record_decision(
         config.mlflow.registered_model, logged.version, logged.run_id, decision.as_dict()
     )
+    before = "-" if decision.champion_metric is None else f"{decision.champion_metric:.4f}"
     create_markdown_artifact(
         key=f"promotion-{config.name}",
         markdown=(
@@ -120,7 +124,7 @@ def promotion_gate(
             f"{decision.reason}\n\n"
             f"| | {metric} |\n|---|---|\n| challenger v{logged.version} | "
             f"{decision.challenger_metric:.4f} |\n| champion {version or '-'} | "
-            f"{'-' if decision.champion_metric is None else f'{decision.champion_metric:.4f}'} |\n\n"
+            f"{before} |\n\n"
             f"MLflow run `{logged.run_id}`, model `{logged.model_uri}`"
         ),
         description="Promotion decision",

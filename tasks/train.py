@@ -46,9 +46,7 @@ def train_model(config: RetrainConfig, split: Split) -> TrainedModel:
     proba = first.predict_proba(validation.drop(columns=[label]))[:, 1]
     threshold = best_f1_threshold(validation[label].to_numpy(), proba)
     validation_metrics = classification_metrics(validation[label].to_numpy(), proba, threshold)
-    logger.info(
-        "validation roc_auc %.4f; threshold %.3f", validation_metrics["roc_auc"], threshold
-    )
+    logger.info("validation roc_auc %.4f; threshold %.3f", validation_metrics["roc_auc"], threshold)
     final = fit(
         build_pipeline(config.model, config.features, numeric, categorical),
         model_inputs(config, pd.concat([split.train, split.validation], ignore_index=True)),

@@ -33,9 +33,9 @@ class Delivery:
         try:
             self.content.decode("utf-8")
         except UnicodeDecodeError as exc:
+            bad = self.content[exc.start : exc.start + 4]
             raise DeliveryError(
-                f"{self.name}: not UTF-8 (byte {exc.start}: {self.content[exc.start:exc.start + 4]!r});"
-                " re-export the file as UTF-8"
+                f"{self.name}: not UTF-8 (byte {exc.start}: {bad!r}); re-export it as UTF-8"
             ) from exc
         try:
             frame = self.parse(self.content)

@@ -1,0 +1,35 @@
+"""Shared fixtures. Tiers: tests/unit (pure functions), tests/flow (Prefect test harness,
+MLflow in a temp dir), tests/e2e (a real `prefect server` started by the tests)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Before Prefect or MLflow is imported anywhere: quiet, offline, no telemetry.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+from retrainer.config import RetrainConfig, load_config
+from retrainer.paths import config_path
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private RETRAINER_HOME with MLflow tracking inside it."""
+    root = tmp_path / "home"
+    root.mkdir()
+    monkeypatch.setenv("RETRAINER_HOME", str(root))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    return root
+
+
+@pytest.fixture
+def flights_config() -> RetrainConfig:
+    """The demo config, shrunk to a split that four months of sampled data can fill."""
+    config = load_config(config_path("flights"))
+    config.split.test_months = 1
+    config.split.min_train_rows = 100
+    return config
