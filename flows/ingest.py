@@ -7,10 +7,13 @@ is retrained; the retrain flow runs the same tasks first and finds nothing left 
 from prefect import flow
 
 from retrainer.config import RetrainConfig
+from tasks.audit import audit_data
 from tasks.ingest import ingest_source
 
 
 @flow(name="ingest", flow_run_name="ingest-{config.name}")
 def ingest(config: RetrainConfig) -> dict[str, list[dict]]:
-    """Ingest every source of one data set; return what each new delivery became."""
-    return {s.name: ingest_source(config, s.name) for s in config.sources}
+    """Ingest every source of one data set and publish the data audit."""
+    ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
+    audit_data(config)
+    return ingested

@@ -4,6 +4,7 @@ from prefect import flow
 from pydantic import BaseModel
 
 from retrainer.config import RetrainConfig
+from tasks.audit import audit_data
 from tasks.evaluate import evaluate_model
 from tasks.features import build_features, split_by_time
 from tasks.ingest import ingest_source, read_validated
@@ -31,13 +32,15 @@ class RetrainSummary(BaseModel):
 def retrain(config: RetrainConfig) -> RetrainSummary:
     """Retrain one data set's model and promote it only if it beats the champion."""
     ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
+    audit = audit_data(config)
     frames = read_validated(config)
     table = build_features(config, frames)
     validation = validate_training_table(config, table)
     split = split_by_time(config, table)
     trained = train_model(config, split)
     evaluation = evaluate_model(config, trained, split)
-    logged = log_to_mlflow(config, table, split, trained, evaluation, validation)
+    data_reports = {"ingested": ingested, "audit": audit, "training_validation": validation}
+    logged = log_to_mlflow(config, table, split, trained, evaluation, data_reports)
     champion = score_champion(config, split)
     decision = promotion_gate(config, logged, evaluation, champion)
     alias = move_aliases(config, logged, decision)

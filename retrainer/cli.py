@@ -53,6 +53,19 @@ def run(config: ConfigOption = config_path()) -> None:
     typer.echo(format_summary(summary, h.root, h.mlflow_uri))
 
 
+@app.command()
+def audit(config: ConfigOption = config_path()) -> None:
+    """Print the data audit: counts per source and partition, null rates, quarantine reasons."""
+    h = configure_environment()
+    from retrainer.audit import as_markdown
+    from retrainer.audit import audit as audit_lake
+    from retrainer.config import load_config
+    from retrainer.lake import Lake
+
+    cfg = load_config(config)
+    typer.echo(as_markdown(audit_lake(Lake(h.lake), [s.name for s in cfg.sources])))
+
+
 SUMMARY_METRICS = ("roc_auc", "average_precision", "accuracy", "precision", "recall", "f1")
 
 

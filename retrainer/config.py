@@ -36,6 +36,20 @@ class SchemaMapping(_Strict):
     )
 
 
+class AnomalyConfig(_Strict):
+    """Anomaly detection on a sensor feed: spikes go to quarantine, never clipped.
+
+    A reading that departs from the median of its ``window`` neighbours (in time, within
+    its group) by more than the column's ``max_jump`` is quarantined with the numbers.
+    Complements the physical-range rules of the expectation suite, which catch impossible
+    values whatever their neighbours.
+    """
+
+    max_jump: dict[str, float] = Field(description="column -> largest plausible jump")
+    group_by: list[str] = Field(default_factory=list, description="e.g. the station")
+    window: int = Field(default=5, ge=3, description="readings in the neighbourhood")
+
+
 class SourceConfig(_Strict):
     """One data source: where it is delivered, how it maps, how it is keyed and checked."""
 
@@ -54,6 +68,7 @@ class SourceConfig(_Strict):
     partition_by: Literal["month", "none"] = "none"
     schema_mapping: SchemaMapping = Field(default_factory=SchemaMapping)
     suite: str = Field(description="expectation suite file under expectations/")
+    anomalies: AnomalyConfig | None = None
 
     @model_validator(mode="after")
     def _location(self) -> "SourceConfig":

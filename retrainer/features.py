@@ -95,7 +95,7 @@ def build_training_table(frames: dict[str, pd.DataFrame], config: RetrainConfig)
             right_time = config.source(lookup.source).time_column or ""
             table = _join_asof(table, right, lookup, right_time)
     if config.features.day_of_week_from:
-        table["day_of_week"] = table[config.features.day_of_week_from].dt.dayofweek
+        table["day_of_week"] = table[config.features.day_of_week_from].dt.day_of_week
     target = table[config.target.column]
     labelled = target.notna()
     table = table[labelled].copy()

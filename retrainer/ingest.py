@@ -1,5 +1,6 @@
 """Ingestion of one delivery: raw zone -> schema mapping -> dedup -> expectations -> lake."""
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from retrainer.schema import (
     SchemaError,
     apply_schema,
     quarantine_rows,
+    split_anomalies,
     split_future,
     split_key_conflicts,
 )
@@ -79,7 +81,10 @@ def ingest_delivery(
     empty = pd.DataFrame()
     try:
         prepared = apply_schema(delivery.frame(), source)
-    except (DeliveryError, SchemaError) as exc:
+    except DeliveryError as exc:
+        record.status, record.reason = "rejected", str(exc)
+        return IngestResult(lake.commit(record, empty, empty, None), None, record.reason)
+    except SchemaError as exc:
         record.status, record.reason = "rejected", f"{delivery.name}: {exc}"
         return IngestResult(lake.commit(record, empty, empty, None), None, record.reason)
 
@@ -87,27 +92,30 @@ def ingest_delivery(
     record.dropped_columns = prepared.dropped_columns
     clean, conflicts = split_key_conflicts(prepared.clean, source.key)
     clean, future = split_future(clean, source.time_column, now)
-    seen = keys.seen(clean)
-    record.duplicates = prepared.exact_duplicates + int(seen.sum())
-    clean = clean[~seen.to_numpy()]
-
+    # The whole delivery is validated, rows already in the lake included: a re-sent file is
+    # judged on what it contains, and an all-duplicate delivery is not "empty".
+    started = time.perf_counter()
     report = validate(clean, suites / source.suite, f"source-{source.name}", gx_root)
+    record.validation_seconds = round(time.perf_counter() - started, 3)
     failing = clean[ROW_ID].isin(list(report.quarantine))
     flagged = clean[failing]
     expectation_rows = quarantine_rows(
         flagged, flagged[ROW_ID].map(report.quarantine).astype("string"), "expectation"
     )
     expectation_rows[CHECK] = expectation_rows[REASON].str.split(":").str[0]
-    quarantined = pd.concat(
-        [q for q in (prepared.quarantine, conflicts, future, expectation_rows) if len(q)]
-        or [empty],
-        ignore_index=True,
-    )
     if not report.success:
         error = str(DataValidationError(f"delivery {delivery.name} of {source.name}", report))
         record.status, record.reason = "rejected", error
         return IngestResult(lake.commit(record, empty, empty, None), report, error)
-    accepted = clean[~failing].drop(columns=[ROW_ID])
+    accepted, anomalies = split_anomalies(clean[~failing], source.anomalies, source.time_column)
+    quarantined = pd.concat(
+        [q for q in (prepared.quarantine, conflicts, future, expectation_rows, anomalies) if len(q)]
+        or [empty],
+        ignore_index=True,
+    )
+    seen = keys.seen(accepted)
+    record.duplicates = prepared.exact_duplicates + int(seen.sum())
+    accepted = accepted[~seen.to_numpy()].drop(columns=[ROW_ID])
     record.accepted, record.quarantined = len(accepted), len(quarantined)
     partition = source.time_column if source.partition_by == "month" else None
     committed = lake.commit(record, accepted, quarantined, partition)

@@ -32,10 +32,11 @@ class DeliveryRecord:
     accepted: int = 0
     quarantined: int = 0
     duplicates: int = 0
-    validated: list[str] = field(default_factory=list)
+    validated: dict[str, int] = field(default_factory=dict)  # partition file -> rows
     quarantine: str | None = None
     reason: str | None = None
     dropped_columns: list[str] = field(default_factory=list)
+    validation_seconds: float = 0.0
 
 
 def _atomic_bytes(path: Path, data: bytes) -> None:
@@ -97,7 +98,7 @@ class Lake:
         if len(accepted):
             for rel, rows in self._partitions(record.source, accepted, partition_column):
                 _atomic_parquet(self.root / rel / part, rows)
-                record.validated.append(f"{rel}/{part}")
+                record.validated[f"{rel}/{part}"] = len(rows)
         if len(quarantined):
             record.quarantine = f"quarantine/{record.source}/{part}"
             _atomic_parquet(self.root / record.quarantine, quarantined)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from retrainer.config import ColumnType, SourceConfig
+from retrainer.config import AnomalyConfig, ColumnType, SourceConfig
 
 ROW_ID = "_row"
 REASON = "_reason"
@@ -125,3 +125,29 @@ def split_future(frame: pd.DataFrame, time_column: str | None, now: pd.Timestamp
     future = frame[time_column] > now
     reason = f"{time_column} is in the future (after {now.isoformat()})"
     return frame[~future], quarantine_rows(frame[future], reason, "event time not in future")
+
+
+def split_anomalies(frame: pd.DataFrame, config: AnomalyConfig | None, time_column: str | None):
+    """Spikes in a sensor feed go to quarantine with the numbers; nothing is clipped.
+
+    A spike departs from the median of the readings around it (in time, per group) by more
+    than the column's largest plausible jump. A weather front moves the neighbours too, so
+    it is not a spike even when it is far from the week's typical values.
+    """
+    if config is None or frame.empty:
+        return frame, quarantine_rows(frame.iloc[0:0], "", "")
+    reasons = pd.Series(pd.NA, index=frame.index, dtype="string")
+    ordered = frame.sort_values(time_column, kind="stable") if time_column else frame
+    groups = ordered.groupby(config.group_by, sort=False) if config.group_by else [(None, ordered)]
+    for _, rows in groups:
+        for column, limit in config.max_jump.items():
+            values = rows[column].astype("float64")
+            around = values.rolling(config.window, center=True, min_periods=2).median()
+            for index in values.index[((values - around).abs() > limit).fillna(False)]:
+                if pd.isna(reasons[index]):
+                    reasons[index] = (
+                        f"sensor spike: {column}={values[index]:.6g} while the readings around "
+                        f"it have median {around[index]:.6g} (largest plausible jump {limit:g})"
+                    )
+    flagged = reasons.notna()
+    return frame[~flagged], quarantine_rows(frame[flagged], reasons[flagged], "anomaly")

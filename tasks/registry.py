@@ -64,7 +64,7 @@ def log_to_mlflow(
         },
         figures=evaluation.figures,
         documents={
-            "data/validation.json": data_reports,
+            **{f"data/{name}.json": report for name, report in data_reports.items()},
             "config.json": config.model_dump(mode="json"),
         },
         input_example=example,

@@ -11,6 +11,17 @@ class DeliveryError(ValueError):
     """A delivery cannot be parsed at all (empty, truncated, not UTF-8, malformed)."""
 
 
+def require_utf8(content: bytes) -> None:
+    """Text formats must be UTF-8: say where they are not, rather than guess an encoding."""
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = content[exc.start : exc.start + 4]
+        raise DeliveryError(
+            f"not UTF-8 (byte {exc.start}: {bad!r}); re-export it as UTF-8"
+        ) from exc
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One unit a source delivered: a file, a feed batch or a table snapshot."""
@@ -31,14 +42,9 @@ class Delivery:
         if not self.content.strip():
             raise DeliveryError(f"{self.name}: the delivery is empty")
         try:
-            self.content.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            bad = self.content[exc.start : exc.start + 4]
-            raise DeliveryError(
-                f"{self.name}: not UTF-8 (byte {exc.start}: {bad!r}); re-export it as UTF-8"
-            ) from exc
-        try:
             frame = self.parse(self.content)
+        except DeliveryError as exc:
+            raise DeliveryError(f"{self.name}: {exc}") from exc
         except Exception as exc:
             raise DeliveryError(f"{self.name}: cannot be parsed: {exc}") from exc
         if frame.empty:

@@ -7,11 +7,12 @@ from pathlib import Path
 import pandas as pd
 
 from retrainer.config import SourceConfig
-from retrainer.sources.base import Delivery
+from retrainer.sources.base import Delivery, require_utf8
 
 
 def read_jsonl(content: bytes) -> pd.DataFrame:
     """Parse JSON-lines; every line must be one JSON object."""
+    require_utf8(content)
     return pd.read_json(io.BytesIO(content), lines=True, dtype=False, convert_dates=False)
 
 

@@ -7,11 +7,12 @@ from pathlib import Path
 import pandas as pd
 
 from retrainer.config import SourceConfig
-from retrainer.sources.base import Delivery
+from retrainer.sources.base import Delivery, require_utf8
 
 
 def read_csv(content: bytes) -> pd.DataFrame:
     """Parse CSV strictly: a row with too many fields is an error, not a silent shift."""
+    require_utf8(content)
     # dtype=str: types are the schema mapping's job, so a bad value is reported, not guessed.
     frame = pd.read_csv(
         io.BytesIO(content), dtype=str, keep_default_na=False, na_values=[""], on_bad_lines="error"
