@@ -1,0 +1,1 @@
+"""Benchmarks: the orchestrated flow against a plain script doing the same work."""
