@@ -50,6 +50,7 @@ class ValidationReport:
     outcomes: list[Outcome]
     docs_url: str | None
     quarantine: dict[int, str] = field(default_factory=dict)
+    result_ids: list = field(default_factory=list)
 
     @property
     def blocking(self) -> list[Outcome]:
@@ -154,8 +155,9 @@ def validate(frame: pd.DataFrame, suite_path: Path, asset: str, gx_root: Path) -
         gx.Checkpoint(
             name=asset,
             validation_definitions=[definition],
-            # No UpdateDataDocsAction: rebuilding the site per batch cost more than the
-            # validation itself; callers build it once per stage with build_data_docs().
+            # No UpdateDataDocsAction: it recompiles GX's Jinja templates on every run (0.67 s
+            # of a 1.2 s checkpoint on a feed batch). update_data_docs() renders a stage's
+            # new results in one incremental build instead.
             result_format={
                 "result_format": "COMPLETE",
                 "unexpected_index_column_names": [ROW_ID],
@@ -171,7 +173,11 @@ def validate(frame: pd.DataFrame, suite_path: Path, asset: str, gx_root: Path) -
             for row in o.failing_rows:
                 quarantine.setdefault(row, f"{o.expectation}({o.column}): {o.notes}")
     return ValidationReport(
-        suite=spec["name"], outcomes=outcomes, docs_url=docs_url(gx_root), quarantine=quarantine
+        suite=spec["name"],
+        outcomes=outcomes,
+        docs_url=docs_url(gx_root),
+        quarantine=quarantine,
+        result_ids=list(result.run_results),
     )
 
 
@@ -180,7 +186,9 @@ def docs_url(gx_root: Path) -> str:
     return (gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").as_uri()
 
 
-def build_data_docs(gx_root: Path) -> str:
-    """Render the Data Docs site from the stored validation results; return its URL."""
-    _context(str(gx_root)).build_data_docs()
+def update_data_docs(gx_root: Path, reports: list[ValidationReport]) -> str:
+    """Render the pages of these validation results and the index (incremental); return URL."""
+    ids = [i for report in reports for i in report.result_ids]
+    if ids:
+        _context(str(gx_root)).build_data_docs(resource_identifiers=ids)
     return docs_url(gx_root)

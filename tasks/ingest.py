@@ -7,15 +7,32 @@ from prefect.cache_policies import NO_CACHE
 
 from retrainer.config import RetrainConfig
 from retrainer.home import home
-from retrainer.ingest import KeyIndex, ingest_delivery
+from retrainer.ingest import IngestResult, KeyIndex, ingest_delivery
 from retrainer.lake import Lake
 from retrainer.paths import expectations_dir
 from retrainer.sources import deliveries
-from retrainer.validation import build_data_docs
+from retrainer.validation import update_data_docs
 
 
 class RejectedDeliveryError(RuntimeError):
     """At least one delivery was rejected; the accepted ones are in the lake."""
+
+
+def summary_row(result: IngestResult) -> dict:
+    """One line of the validation summary: what became of a delivery and which checks failed."""
+    r, report = result.record, result.validation
+    failed = [o for o in report.outcomes if not o.success] if report else []
+    return {
+        "delivery": r.name,
+        "status": r.status,
+        "rows_in": r.rows_in,
+        "accepted": r.accepted,
+        "quarantined": r.quarantined,
+        "duplicates": r.duplicates,
+        "failed_expectations": ", ".join(f"{o.expectation}({o.column or ''})" for o in failed),
+        "reason": (r.reason or "").splitlines()[0] if r.reason else "",
+        "validation_seconds": r.validation_seconds,
+    }
 
 
 @task(name="ingest-source", task_run_name="ingest-{source_name}", cache_policy=NO_CACHE)
@@ -25,31 +42,21 @@ def ingest_source(config: RetrainConfig, source_name: str) -> list[dict]:
     h = home()
     lake, source = Lake(h.lake), config.source(source_name)
     now = pd.Timestamp.now(tz="UTC")
-    rows, errors = [], []
+    rows, errors, reports = [], [], []
     keys = KeyIndex(lake, source)
     for delivery in deliveries(source, h.landing):
         result = ingest_delivery(lake, source, delivery, keys, expectations_dir(), h.gx, now)
         if result is None:
             continue
-        r = result.record
-        rows.append(
-            {
-                "delivery": r.name,
-                "status": r.status,
-                "rows_in": r.rows_in,
-                "accepted": r.accepted,
-                "quarantined": r.quarantined,
-                "duplicates": r.duplicates,
-                "warnings": len(result.validation.warnings) if result.validation else 0,
-            }
-        )
+        rows.append(summary_row(result))
         if result.error:
             errors.append(result.error)
+        if result.validation:
+            reports.append(result.validation)
     logger.info("%s: %d new deliveries, %d rejected", source_name, len(rows), len(errors))
     if rows:
-        create_link_artifact(
-            key=f"data-docs-{source_name}", link=build_data_docs(h.gx), link_text="Data Docs"
-        )
+        docs = update_data_docs(h.gx, reports)
+        create_link_artifact(key=f"data-docs-{source_name}", link=docs, link_text="Data Docs")
         create_table_artifact(
             key=f"ingest-{source_name}",
             table=rows,

@@ -10,7 +10,12 @@ from retrainer.features import TrainingTable
 from retrainer.home import home
 from retrainer.paths import expectations_dir
 from retrainer.schema import ROW_ID
-from retrainer.validation import DataValidationError, ValidationReport, build_data_docs, validate
+from retrainer.validation import (
+    DataValidationError,
+    ValidationReport,
+    update_data_docs,
+    validate,
+)
 
 
 def publish_report(report: ValidationReport, key: str) -> None:
@@ -43,7 +48,7 @@ def validate_training_table(config: RetrainConfig, table: TrainingTable) -> dict
     report = validate(
         frame, expectations_dir() / config.training_suite, f"training-{config.name}", home().gx
     )
-    build_data_docs(home().gx)
+    update_data_docs(home().gx, [report])
     publish_report(report, f"validation-training-{config.name}")
     for warning in report.warnings:
         get_run_logger().warning("expectation warned: %s", warning.describe())
