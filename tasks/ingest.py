@@ -4,6 +4,7 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy.exc import OperationalError
 
 from retrainer.config import RetrainConfig
 from retrainer.home import home
@@ -35,7 +36,28 @@ def summary_row(result: IngestResult) -> dict:
     }
 
 
-@task(name="ingest-source", task_run_name="ingest-{source_name}", cache_policy=NO_CACHE)
+def transient(task, task_run, state) -> bool:
+    """Retry only failures that may pass by themselves: I/O and database connection errors.
+
+    A rejected delivery would be rejected again, so it is not retried.
+    """
+    try:
+        state.result()
+    except (OSError, OperationalError):
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="ingest-source",
+    task_run_name="ingest-{source_name}",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=transient,
+)
 def ingest_source(config: RetrainConfig, source_name: str) -> list[dict]:
     """Land every new delivery of one source: raw copy, schema, dedup, expectations, lake."""
     logger = get_run_logger()
