@@ -15,7 +15,7 @@ VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run land test lint format bench clean
+.PHONY: help install run land up down trigger test lint format bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,15 @@ land: $(STAMP) ## Deliver the demo month MONTH (e.g. make land MONTH=3), or all 
 run: $(STAMP) ## Set up, land the demo data and run the retrain flow once
 	$(BIN)/retrainer land --all
 	$(BIN)/retrainer run --config configs/flights.yaml
+
+up: $(STAMP) ## Start Prefect + MLflow servers and the deployments, print the URLs (UP_ARGS=...)
+	$(BIN)/retrainer up $(UP_ARGS)
+
+down: ## Stop exactly what `make up` started
+	@if [ -x $(BIN)/retrainer ]; then $(BIN)/retrainer down; else echo "no .venv: nothing to stop"; fi
+
+trigger: $(STAMP) ## Start a retrain over the Prefect API and wait for it (PARAMS="-p k=v ...")
+	$(BIN)/retrainer trigger --wait $(PARAMS)
 
 test: $(STAMP) ## Run the test suite (unit, flow, end-to-end)
 	@# pytest exit 5 means no test ran: that is a failure, never a silent green.

@@ -7,6 +7,7 @@ is retrained; the retrain flow runs the same tasks first and finds nothing left 
 from prefect import flow
 
 from retrainer.config import RetrainConfig
+from retrainer.locks import lake_writer
 from tasks.audit import audit_data
 from tasks.ingest import ingest_source
 
@@ -14,6 +15,7 @@ from tasks.ingest import ingest_source
 @flow(name="ingest", flow_run_name="ingest-{config.name}")
 def ingest(config: RetrainConfig) -> dict[str, list[dict]]:
     """Ingest every source of one data set and publish the data audit."""
-    ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
+    with lake_writer(config.name):
+        ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
     audit_data(config)
     return ingested

@@ -3,12 +3,21 @@
 from prefect import flow
 from pydantic import BaseModel
 
+from flows.approval import approve_promotion
 from retrainer.config import RetrainConfig
+from retrainer.locks import lake_writer
 from tasks.audit import audit_data
 from tasks.evaluate import evaluate_model
 from tasks.features import build_features, split_by_time
 from tasks.ingest import ingest_source, read_validated
-from tasks.registry import log_to_mlflow, move_aliases, promotion_gate, score_champion
+from tasks.naming import name_run
+from tasks.registry import (
+    apply_review,
+    log_to_mlflow,
+    move_aliases,
+    promotion_gate,
+    score_champion,
+)
 from tasks.train import train_model
 from tasks.validate import validate_training_table
 
@@ -31,9 +40,11 @@ class RetrainSummary(BaseModel):
 @flow(name="retrain", flow_run_name="retrain-{config.name}", log_prints=True)
 def retrain(config: RetrainConfig) -> RetrainSummary:
     """Retrain one data set's model and promote it only if it beats the champion."""
-    ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
+    with lake_writer(config.name):
+        ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
     audit = audit_data(config)
     frames = read_validated(config)
+    name_run(config, frames)
     table = build_features(config, frames)
     validation = validate_training_table(config, table)
     split = split_by_time(config, table)
@@ -43,6 +54,14 @@ def retrain(config: RetrainConfig) -> RetrainSummary:
     logged = log_to_mlflow(config, table, split, trained, evaluation, data_reports)
     champion = score_champion(config, split)
     decision = promotion_gate(config, logged, evaluation, champion)
+    if decision.promote and config.promotion.require_approval:
+        verdict = approve_promotion(
+            config.mlflow.registered_model,
+            logged.version,
+            decision.reason,
+            config.promotion.approval_timeout_seconds,
+        )
+        decision = apply_review(config, logged, decision, verdict)
     alias = move_aliases(config, logged, decision)
     return RetrainSummary(
         dataset=config.name,

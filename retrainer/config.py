@@ -6,11 +6,20 @@ a config file, not code. Secrets never live here: they come from the environment
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ColumnType = Literal["int", "float", "str", "datetime", "bool"]
+CRON_MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly"}
 
 
 class _Strict(BaseModel):
@@ -30,7 +39,11 @@ class SchemaMapping(_Strict):
     rename: dict[str, str] = Field(default_factory=dict, description="source name -> canonical")
     types: dict[str, ColumnType] = Field(default_factory=dict, description="canonical column types")
     units: dict[str, UnitConversion] = Field(default_factory=dict)
-    required: list[str] = Field(default_factory=list, description="columns that must be present")
+    # Not `required`: Prefect 3.8 strips every key of that name from a deployment's parameter
+    # schema and then rejects the field as unknown (422 on registration).
+    required_columns: list[str] = Field(
+        default_factory=list, description="columns that must be present"
+    )
     drop_unknown: bool = Field(
         default=True, description="drop columns not named in `types` (reported in the audit)"
     )
@@ -156,6 +169,68 @@ class PromotionConfig(_Strict):
     approval_timeout_seconds: int = 3600
 
 
+class ScheduleConfig(_Strict):
+    """When one deployed flow runs by itself."""
+
+    cron: str | None = Field(
+        description="cron line (minute hour day-of-month month day-of-week); null: on demand only"
+    )
+    active: bool = Field(default=True, description="false keeps the schedule but pauses it")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_shape(cls, value: str | None) -> str | None:
+        # Only the shape here: Prefect's own parser checks each field when the deployment
+        # is built, and importing Prefect to load a config would cost seconds.
+        if value is None or value.strip() in CRON_MACROS:
+            return value
+        if len(value.split()) != 5:
+            raise ValueError(
+                f"cron {value!r} needs 5 fields (minute hour day-of-month month day-of-week)"
+            )
+        return value
+
+
+class DeploymentConfig(_Strict):
+    """How this data set's flows run on a Prefect server (``make up``): schedules, triggers."""
+
+    timezone: str = Field(default="UTC", description="the time zone the cron lines are read in")
+    retrain: ScheduleConfig = Field(
+        default_factory=lambda: ScheduleConfig(cron="0 6 * * 1"),
+        description="retrain schedule; default weekly, Mondays 06:00",
+    )
+    ingest: ScheduleConfig = Field(
+        default_factory=lambda: ScheduleConfig(cron="0 5 * * *"),
+        description="ingest schedule; default daily 05:00",
+    )
+    retrain_on_landing: bool = Field(
+        default=True, description="a `retrainer.data.landed` event starts a retrain"
+    )
+    landing_quiet_seconds: int = Field(
+        default=120,
+        ge=10,  # Prefect's floor for a proactive trigger's window
+        description="retrain once no landing came for this long: a burst gives one run",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class EvaluationConfig(_Strict):
+    """How the held-out evaluation explains the model."""
+
+    importance_rows: int = Field(
+        default=2000, ge=0, description="test rows sampled for permutation importance (0: off)"
+    )
+    importance_repeats: int = Field(default=3, ge=1)
+
+
 class MlflowConfig(_Strict):
     """Experiment and registered model names."""
 
@@ -175,11 +250,13 @@ class RetrainConfig(_Strict):
     split: SplitConfig = Field(default_factory=SplitConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     promotion: PromotionConfig = Field(default_factory=PromotionConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     mlflow: MlflowConfig
     training_suite: str = Field(description="expectation suite for the joined training table")
     sample_fraction: float | None = Field(
         default=None, gt=0, le=1, description="train on a random sample (tests, quick looks)"
     )
+    deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
 
     @model_validator(mode="after")
     def _references(self) -> "RetrainConfig":

@@ -59,7 +59,7 @@ def apply_schema(raw: pd.DataFrame, source: SourceConfig) -> Prepared:
     mapping = source.schema_mapping
     frame = raw.rename(columns=mapping.rename)
     frame.columns = [str(c) for c in frame.columns]
-    missing = [c for c in mapping.required if c not in frame.columns]
+    missing = [c for c in mapping.required_columns if c not in frame.columns]
     if missing:
         renamed = {src: dst for src, dst in mapping.rename.items() if dst in missing}
         hint = f" (the mapping expects them as {renamed})" if renamed else ""

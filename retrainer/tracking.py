@@ -68,6 +68,8 @@ def log_training_run(
     data_digest: str,
 ) -> LoggedModel:
     """Log one training run (params, metrics, plots, data lineage, model) and register it."""
+    import matplotlib.pyplot as plt
+
     mlflow = _mlflow()
     from mlflow.models import infer_signature
 
@@ -76,6 +78,7 @@ def log_training_run(
         mlflow.log_metrics({k: v for k, v in metrics.items() if v == v})
         for name, figure in figures.items():
             mlflow.log_figure(figure, f"plots/{name}")
+            plt.close(figure)  # pyplot keeps every figure open until closed
         for name, document in documents.items():
             mlflow.log_dict(document, name)
         dataset = mlflow.data.from_pandas(

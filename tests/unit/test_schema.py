@@ -53,7 +53,7 @@ def test_renames_types_and_converts_units():
 def test_missing_required_column_names_the_rename_that_would_fix_it():
     raw = pd.DataFrame({"identifier": [1], "at": ["2013-01-01"]})
     with pytest.raises(SchemaError, match=r"missing required columns \['id'\].*\{'ID': 'id'\}"):
-        apply_schema(raw, source(rename={"ID": "id"}, required=["id"]))
+        apply_schema(raw, source(rename={"ID": "id"}, required_columns=["id"]))
 
 
 def test_unparseable_values_are_quarantined_with_the_column_not_coerced_to_null():
