@@ -6,7 +6,7 @@ work without any Prefect server.
 
 import logging
 
-from retrainer.stack import answers
+from retrainer.http import answers
 
 LANDED = "retrainer.data.landed"
 DRAIN_SECONDS = 5.0

@@ -5,9 +5,10 @@ here, so no module invents its own location.
 """
 
 import os
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from retrainer.http import answers
 
 
 @dataclass(frozen=True)
@@ -93,16 +94,7 @@ def configure_environment() -> Home:
     stack_api = h.stack / "prefect_api_url"
     if "PREFECT_API_URL" not in os.environ and stack_api.exists():
         url = stack_api.read_text().strip()
-        if _answers(f"{url}/health"):
+        if answers(f"{url}/health"):
             # `make up` is running: send runs to its server so they show in the UI.
             os.environ["PREFECT_API_URL"] = url
     return h
-
-
-def _answers(url: str) -> bool:
-    """True when an HTTP GET on ``url`` succeeds within a second."""
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False

@@ -14,7 +14,6 @@ State lives in ``$RETRAINER_HOME/stack`` (``<name>.pid``, ``prefect_api_url``,
 so ``up`` and ``down`` do not pay for importing Prefect or MLflow.
 """
 
-import base64
 import contextlib
 import json
 import os
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from retrainer.home import Home
+from retrainer.http import answers, request
 
 PREFECT_SERVER = "prefect-server"
 MLFLOW_SERVER = "mlflow-server"
@@ -79,15 +79,6 @@ class StackUrls:
     prefect_ui: str
     prefect_api: str
     mlflow_ui: str
-
-
-def answers(url: str, timeout: float = 1.0) -> bool:
-    """True when an HTTP GET on ``url`` returns 200 within ``timeout`` seconds."""
-    try:
-        with urllib.request.urlopen(_request(url), timeout=timeout) as response:
-            return response.status == 200
-    except (OSError, ValueError):
-        return False
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -457,21 +448,12 @@ def _tail(path: Path, lines: int = 30) -> str:
         return f"(no log at {path})"
 
 
-def _request(url: str, body: dict | None = None) -> urllib.request.Request:
-    headers = {"Content-Type": "application/json"}
-    auth = os.environ.get("PREFECT_API_AUTH_STRING")
-    if auth and "/api" in url:
-        headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
-    data = None if body is None else json.dumps(body).encode()
-    return urllib.request.Request(url, data=data, headers=headers)
-
-
 def _get_json(url: str) -> Any:
-    with urllib.request.urlopen(_request(url), timeout=10) as response:
+    with urllib.request.urlopen(request(url), timeout=10) as response:
         return json.load(response)
 
 
 def _post_json(url: str, body: dict) -> Any:
-    with urllib.request.urlopen(_request(url, body), timeout=10) as response:
+    with urllib.request.urlopen(request(url, body), timeout=10) as response:
         raw = response.read()
     return json.loads(raw) if raw else None
