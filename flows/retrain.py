@@ -42,8 +42,8 @@ def retrain(config: RetrainConfig) -> RetrainSummary:
     """Retrain one data set's model and promote it only if it beats the champion."""
     with lake_writer(config.name):
         ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
-    audit = audit_data(config)
     frames = read_validated(config)
+    audit = audit_data(config, frames)
     name_run(config, frames)
     table = build_features(config, frames)
     validation = validate_training_table(config, table)

@@ -3,6 +3,8 @@
 import re
 from dataclasses import asdict, dataclass, field
 
+import pandas as pd
+
 from retrainer.lake import Lake
 from retrainer.schema import CHECK, REASON
 
@@ -32,8 +34,11 @@ def _reason_kind(reason: str) -> str:
     return re.sub(r"[-+]?\d[\d.e+-]*", "#", reason)
 
 
-def audit_source(lake: Lake, source: str) -> SourceAudit:
-    """Audit one source from the manifest, the validated zone and the quarantine."""
+def audit_source(lake: Lake, source: str, validated: pd.DataFrame | None = None) -> SourceAudit:
+    """Audit one source from the manifest, the validated zone and the quarantine.
+
+    ``validated``: the source's accepted rows when the caller has already read them.
+    """
     result = SourceAudit(source=source)
     for record in (r for r in lake.records() if r.source == source):
         if record.status == "rejected":
@@ -49,7 +54,8 @@ def audit_source(lake: Lake, source: str) -> SourceAudit:
         for path, rows in record.validated.items():
             partition = path.split("/", 2)[2].rsplit("/", 1)[0] if path.count("/") > 2 else "-"
             result.partitions[partition] = result.partitions.get(partition, 0) + rows
-    validated = lake.read_validated(source)
+    if validated is None:
+        validated = lake.read_validated(source)
     if len(validated):
         result.null_rates = {c: round(float(v), 4) for c, v in validated.isna().mean().items()}
     quarantine = lake.read_quarantine(source)
@@ -60,9 +66,12 @@ def audit_source(lake: Lake, source: str) -> SourceAudit:
     return result
 
 
-def audit(lake: Lake, sources: list[str]) -> list[SourceAudit]:
+def audit(
+    lake: Lake, sources: list[str], validated: dict[str, pd.DataFrame] | None = None
+) -> list[SourceAudit]:
     """Audit every source."""
-    return [audit_source(lake, s) for s in sources]
+    validated = validated or {}
+    return [audit_source(lake, s, validated.get(s)) for s in sources]
 
 
 def as_markdown(audits: list[SourceAudit]) -> str:

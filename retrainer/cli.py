@@ -18,6 +18,24 @@ ConfigOption = Annotated[
 ]
 
 
+def _load(path: Path):
+    """The config at ``path``; a broken one ends the command with its problems, exit 2."""
+    from retrainer.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _require_server() -> None:
+    """End the command (exit 2) when no Prefect server is configured or found."""
+    if not os.environ.get("PREFECT_API_URL"):
+        typer.echo("error: no Prefect server: `make up` starts one (or set PREFECT_API_URL)")
+        raise typer.Exit(2)
+
+
 @app.command()
 def land(
     month: Annotated[int | None, typer.Option(help="deliver this month (1-12) of the demo")] = None,
@@ -57,13 +75,7 @@ def land(
 def run(config: ConfigOption = config_path()) -> None:
     """Run the retrain flow once and print what it did."""
     h = configure_environment()
-    from retrainer.config import ConfigError, load_config
-
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    cfg = _load(config)
     from flows.retrain import retrain
 
     summary = retrain(cfg)
@@ -76,10 +88,9 @@ def audit(config: ConfigOption = config_path()) -> None:
     h = configure_environment()
     from retrainer.audit import as_markdown
     from retrainer.audit import audit as audit_lake
-    from retrainer.config import load_config
     from retrainer.lake import Lake
 
-    cfg = load_config(config)
+    cfg = _load(config)
     typer.echo(as_markdown(audit_lake(Lake(h.lake), [s.name for s in cfg.sources])))
 
 
@@ -117,15 +128,10 @@ def up(
 ) -> None:
     """Start the Prefect server, the MLflow server and the deployments; print the URLs."""
     from retrainer import stack
-    from retrainer.config import ConfigError, load_config
 
     h = configure_environment()
     configs = config or _all_configs()
-    try:
-        loaded = [load_config(path) for path in configs]
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    loaded = [_load(path) for path in configs]
     options = stack.StackOptions(
         configs=configs,
         host=host,
@@ -180,9 +186,7 @@ def down() -> None:
 def serve(config: ConfigsOption = None) -> None:
     """Register the deployments on the Prefect server and execute their runs (`up` starts it)."""
     configure_environment()
-    if not os.environ.get("PREFECT_API_URL"):
-        typer.echo("error: no Prefect server: `make up` starts one (or set PREFECT_API_URL)")
-        raise typer.Exit(2)
+    _require_server()
     from deployments import serve_deployments
 
     serve_deployments(config or _all_configs())
@@ -212,9 +216,7 @@ def trigger(
 ) -> None:
     """Start a run of a deployment over the Prefect API, with config overrides."""
     configure_environment()
-    if not os.environ.get("PREFECT_API_URL"):
-        typer.echo("error: no Prefect server: `make up` starts one (or set PREFECT_API_URL)")
-        raise typer.Exit(2)
+    _require_server()
     from retrainer.overrides import OverrideError, parse_assignments
     from retrainer.trigger import TriggerError, follow
     from retrainer.trigger import trigger as start_run

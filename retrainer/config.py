@@ -287,7 +287,11 @@ def load_config(path: str | Path) -> RetrainConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
     except ValidationError as exc:
-        problems = "\n".join(
-            f"  - {'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"{path} does not fit the config model:\n{problems}") from exc
+        raise ConfigError(f"{path} does not fit the config model:\n{problems(exc)}") from exc
+
+
+def problems(error: ValidationError) -> str:
+    """One line per invalid field: its dotted path and what is wrong."""
+    return "\n".join(
+        f"  - {'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in error.errors()
+    )

@@ -52,6 +52,15 @@ class KeyIndex:
             self.index = self.index.append(pd.MultiIndex.from_frame(frame[self.key]))
 
 
+def _reject(
+    lake: Lake, record: DeliveryRecord, reason: str, report: ValidationReport | None
+) -> IngestResult:
+    """Record a rejected delivery (its raw copy is kept; no row is added) and say why."""
+    record.status, record.reason = "rejected", reason
+    empty = pd.DataFrame()
+    return IngestResult(lake.commit(record, empty, empty, None), report, reason)
+
+
 def ingest_delivery(
     lake: Lake,
     source: SourceConfig,
@@ -78,15 +87,12 @@ def ingest_delivery(
         status="accepted",
         raw=lake.store_raw(source.name, delivery.sha256, delivery.suffix, delivery.content),
     )
-    empty = pd.DataFrame()
     try:
         prepared = apply_schema(delivery.frame(), source)
     except DeliveryError as exc:
-        record.status, record.reason = "rejected", str(exc)
-        return IngestResult(lake.commit(record, empty, empty, None), None, record.reason)
+        return _reject(lake, record, str(exc), None)
     except SchemaError as exc:
-        record.status, record.reason = "rejected", f"{delivery.name}: {exc}"
-        return IngestResult(lake.commit(record, empty, empty, None), None, record.reason)
+        return _reject(lake, record, f"{delivery.name}: {exc}", None)
 
     record.rows_in = len(prepared.clean) + len(prepared.quarantine) + prepared.exact_duplicates
     record.dropped_columns = prepared.dropped_columns
@@ -104,13 +110,12 @@ def ingest_delivery(
     )
     expectation_rows[CHECK] = expectation_rows[REASON].str.split(":").str[0]
     if not report.success:
-        error = str(DataValidationError(f"delivery {delivery.name} of {source.name}", report))
-        record.status, record.reason = "rejected", error
-        return IngestResult(lake.commit(record, empty, empty, None), report, error)
+        error = DataValidationError(f"delivery {delivery.name} of {source.name}", report)
+        return _reject(lake, record, str(error), report)
     accepted, anomalies = split_anomalies(clean[~failing], source.anomalies, source.time_column)
     quarantined = pd.concat(
         [q for q in (prepared.quarantine, conflicts, future, expectation_rows, anomalies) if len(q)]
-        or [empty],
+        or [pd.DataFrame()],
         ignore_index=True,
     )
     seen = keys.seen(accepted)

@@ -6,7 +6,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from retrainer.config import RetrainConfig
+from retrainer.config import RetrainConfig, problems
 
 
 class OverrideError(ValueError):
@@ -48,7 +48,4 @@ def apply_overrides(base: dict[str, Any], overrides: dict[str, Any]) -> RetrainC
     try:
         return RetrainConfig.model_validate(merged)
     except ValidationError as exc:
-        problems = "\n".join(
-            f"  - {'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors()
-        )
-        raise OverrideError(f"the overridden config is not valid:\n{problems}") from exc
+        raise OverrideError(f"the overridden config is not valid:\n{problems(exc)}") from exc

@@ -142,13 +142,6 @@ def set_alias(registered_model: str, alias: str, version: str) -> None:
     _mlflow().MlflowClient().set_registered_model_alias(registered_model, alias, version)
 
 
-def run_url(tracking_uri: str, experiment_id: str, run_id: str) -> str | None:
-    """The run's page in the MLflow UI when a tracking server is in use."""
-    if not tracking_uri.startswith("http"):
-        return None
-    return f"{tracking_uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
-
-
 def version_threshold(registered_model: str, version: str) -> float:
     """The decision threshold a version was logged with (0.5 when unknown)."""
     client = _mlflow().MlflowClient()

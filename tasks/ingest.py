@@ -31,7 +31,7 @@ def summary_row(result: IngestResult) -> dict:
         "quarantined": r.quarantined,
         "duplicates": r.duplicates,
         "failed_expectations": ", ".join(f"{o.expectation}({o.column or ''})" for o in failed),
-        "reason": (r.reason or "").splitlines()[0] if r.reason else "",
+        "reason": r.reason.splitlines()[0] if r.reason else "",
         "validation_seconds": r.validation_seconds,
     }
 
