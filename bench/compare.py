@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from retrainer import demo
-from retrainer.paths import PROJECT_ROOT, config_path
+from retrainer.boundaries import demo
+from retrainer.boundaries.settings import PROJECT_ROOT, config_path
 
 # Runs a command and reports its peak RSS (largest descendant waited for), in KiB.
 MEASURE = (

@@ -1,8 +1,9 @@
 """The same work as the retrain flow in plain Python: no Prefect, no GX, no MLflow, no lake.
 
 Reads the landing zone directly (CSV files, the JSON-lines feed, the SQLite table), applies the
-same schema mapping, de-duplication, features, split and model, and prints the test metrics
-as JSON. It is the yardstick for the flow's overhead, so it shares the flow's pure functions.
+same schema mapping, de-duplication, features, split and training function, and prints the
+test metrics as JSON. It is the yardstick for the flow's overhead, so it calls the flow's own
+pure functions rather than a copy of them.
 """
 
 import json
@@ -13,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from retrainer.config import load_config
-from retrainer.evaluation import classification_metrics
-from retrainer.features import build_training_table, feature_columns, time_split
-from retrainer.modeling import best_f1_threshold, build_pipeline, fit, fit_threads
-from retrainer.schema import ROW_ID, apply_schema
+from retrainer.domain.config import load_config
+from retrainer.domain.evaluation import classification_metrics
+from retrainer.domain.features import build_training_table, predict, time_split
+from retrainer.domain.schema import ROW_ID, apply_schema
+from retrainer.domain.training import train
 
 
 def read_landing(landing: Path, config) -> dict[str, pd.DataFrame]:
@@ -41,25 +42,14 @@ def read_landing(landing: Path, config) -> dict[str, pd.DataFrame]:
 
 
 def main(landing: Path, config_file: Path) -> None:
-    """Train and evaluate once; print wall time and metrics as JSON."""
+    """Train and evaluate once, with the flow's own training function; print metrics as JSON."""
     started = time.perf_counter()
     config = load_config(config_file)
     table = build_training_table(read_landing(landing, config), config).frame
     split = time_split(table, config)
-    numeric, categorical = feature_columns(config)
-    label, threads = config.target.name, fit_threads(config.model)
-    columns = [*numeric, *categorical, label]
-
-    def train(frame: pd.DataFrame):
-        pipeline = build_pipeline(config.model, config.features, numeric, categorical)
-        return fit(pipeline, frame[columns], label, threads)
-
-    first = train(split.train)
-    proba = first.predict_proba(split.validation[columns[:-1]])[:, 1]
-    threshold = best_f1_threshold(split.validation[label].to_numpy(), proba)
-    final = train(pd.concat([split.train, split.validation], ignore_index=True))
-    test_proba = final.predict_proba(split.test[columns[:-1]])[:, 1]
-    metrics = classification_metrics(split.test[label].to_numpy(), test_proba, threshold)
+    trained = train(config, split)
+    y_true, proba = predict(config, trained.pipeline, split.test)
+    metrics = classification_metrics(y_true, proba, trained.threshold)
     metrics["seconds_in_process"] = time.perf_counter() - started
     print(json.dumps(metrics))
 

@@ -1,7 +1,7 @@
 """Deployments as code: each flow's deployment, built from a data set's config file.
 
 ``retrainer serve`` (started by ``make up``) registers them on the Prefect server and executes
-their runs. One builder per flow, a function ``RetrainConfig -> RunnerDeployment`` in its own
+their runs. One builder per flow, a function ``DataSet -> RunnerDeployment`` in its own
 module; a new flow (monitoring, batch prediction) slots in with its module, an entry in
 ``BUILDERS`` and a ``ScheduleConfig`` field in ``DeploymentConfig``.
 """
@@ -13,24 +13,24 @@ from prefect.deployments.runner import RunnerDeployment
 
 from deployments.ingest import ingest_deployment
 from deployments.retrain import retrain_deployment
-from retrainer.config import RetrainConfig, load_config
-from retrainer.locks import ensure_lake_writer_limits
+from retrainer.boundaries.prefect_api import ensure_lake_writer_limits
+from retrainer.domain.config import DataSet, load_dataset
 
 BUILDERS = (retrain_deployment, ingest_deployment)
 
 
-def build_deployments(configs: Iterable[RetrainConfig]) -> list[RunnerDeployment]:
+def build_deployments(datasets: Iterable[DataSet]) -> list[RunnerDeployment]:
     """Every flow's deployment for every data set."""
-    return [build(config) for config in configs for build in BUILDERS]
+    return [build(dataset) for dataset in datasets for build in BUILDERS]
 
 
 def serve_deployments(config_paths: Iterable[Path], limit: int | None = None) -> None:
     """Register the deployments of these config files and execute their runs until stopped."""
     from prefect import serve
 
-    configs = [load_config(path) for path in config_paths]
-    deployments = build_deployments(configs)
-    ensure_lake_writer_limits(config.name for config in configs)
+    datasets = [load_dataset(path) for path in config_paths]
+    deployments = build_deployments(datasets)
+    ensure_lake_writer_limits(dataset.config.name for dataset in datasets)
     # pause_on_shutdown=True (Prefect's default) pauses the schedules when this process
     # stops, and re-registering deletes the runs they had scheduled. Stopping the executor
     # (`make down`, a restart) must not change what is scheduled: runs due while it is down

@@ -6,7 +6,7 @@ from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.flows import Flow
 from prefect.schedules import Cron, Schedule
 
-from retrainer.config import RetrainConfig, ScheduleConfig
+from retrainer.domain.config import DataSet, ScheduleConfig
 
 
 class ScheduleError(ValueError):
@@ -25,14 +25,15 @@ def cron_schedules(schedule: ScheduleConfig, timezone: str, slug: str) -> list[S
 
 
 def config_deployment(
-    flow: Flow[..., Any], config: RetrainConfig, schedule: ScheduleConfig, **options: Any
+    flow: Flow[..., Any], dataset: DataSet, schedule: ScheduleConfig, **options: Any
 ) -> RunnerDeployment:
     """``<flow>/<data set>`` with the config file's values as the default ``config``."""
+    config = dataset.config
     slug = f"{flow.name}-{config.name}"
     deployment = flow.to_deployment(
         name=config.name,
         parameters={"config": config.model_dump(mode="json")},
-        schedules=cron_schedules(schedule, config.deployment.timezone, slug),
+        schedules=cron_schedules(schedule, dataset.deployment.timezone, slug),
         # Module path, not file path: runs import the installed package from any cwd.
         entrypoint_type=EntrypointType.MODULE_PATH,
         **options,

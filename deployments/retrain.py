@@ -9,21 +9,21 @@ from prefect.events.schemas.automations import Posture
 
 from deployments.common import config_deployment
 from flows.retrain import retrain
-from retrainer.config import RetrainConfig
-from retrainer.events import LANDED, dataset_resource_id
+from retrainer.boundaries.prefect_api import LANDED, dataset_resource_id
+from retrainer.domain.config import DataSet
 
 # One retrain of a model at a time; a run that finds the slot taken waits in
 # AwaitingConcurrencySlot and starts after the running one, instead of being dropped.
 ONE_AT_A_TIME = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
 
 
-def landing_trigger(config: RetrainConfig) -> DeploymentEventTrigger:
+def landing_trigger(dataset: DataSet) -> DeploymentEventTrigger:
     """Start a retrain once data stopped landing for ``landing_quiet_seconds``."""
-    quiet = config.deployment.landing_quiet_seconds
+    config, quiet = dataset.config, dataset.deployment.landing_quiet_seconds
     return DeploymentEventTrigger(
         name=f"retrain-{config.name}-after-landing",
         description=f"Retrain {config.name} {quiet} s after the last `{LANDED}` event",
-        enabled=config.deployment.retrain_on_landing,
+        enabled=dataset.deployment.retrain_on_landing,
         # The same event as `after` and `expect`, proactive: every landing restarts the
         # window and the automation fires when a window passes without one, so a burst of
         # landings gives one run after the burst. A reactive trigger would fire on the
@@ -40,17 +40,18 @@ def landing_trigger(config: RetrainConfig) -> DeploymentEventTrigger:
     )
 
 
-def retrain_deployment(config: RetrainConfig) -> RunnerDeployment:
+def retrain_deployment(dataset: DataSet) -> RunnerDeployment:
     """``retrain/<data set>``: weekly, on demand, after landings; one run at a time."""
+    config = dataset.config
     return config_deployment(
         retrain,
-        config,
-        config.deployment.retrain,
+        dataset,
+        dataset.deployment.retrain,
         description=(
             f"Retrain `{config.mlflow.registered_model}` on data set `{config.name}`; "
             f"promote only if it beats the champion on {config.promotion.metric}."
         ),
-        triggers=[landing_trigger(config)],
+        triggers=[landing_trigger(dataset)],
         concurrency_limit=ONE_AT_A_TIME,
         tags=["retrain", config.name],
     )

@@ -13,7 +13,7 @@ from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from pydantic import Field
 
-from retrainer.approval import Verdict
+from retrainer.domain.approval import Verdict
 
 POLL_SECONDS = 2  # how soon the run notices the reviewer's answer
 

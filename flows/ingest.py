@@ -6,8 +6,8 @@ is retrained; the retrain flow runs the same tasks first and finds nothing left 
 
 from prefect import flow
 
-from retrainer.config import RetrainConfig
-from retrainer.locks import lake_writer
+from retrainer.boundaries.prefect_api import lake_writer
+from retrainer.domain.config import RetrainConfig
 from tasks.audit import audit_data
 from tasks.ingest import ingest_source
 

@@ -4,20 +4,15 @@ from prefect import flow
 from pydantic import BaseModel
 
 from flows.approval import approve_promotion
-from retrainer.config import RetrainConfig
-from retrainer.locks import lake_writer
+from retrainer.boundaries.prefect_api import lake_writer
+from retrainer.domain.config import RetrainConfig
 from tasks.audit import audit_data
 from tasks.evaluate import evaluate_model
 from tasks.features import build_features, split_by_time
 from tasks.ingest import ingest_source, read_validated
 from tasks.naming import name_run
-from tasks.registry import (
-    apply_review,
-    log_to_mlflow,
-    move_aliases,
-    promotion_gate,
-    score_champion,
-)
+from tasks.registry import apply_review, move_aliases, promotion_gate, score_champion
+from tasks.track import log_to_mlflow
 from tasks.train import train_model
 from tasks.validate import validate_training_table
 
@@ -44,14 +39,14 @@ def retrain(config: RetrainConfig) -> RetrainSummary:
         ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
     frames = read_validated(config)
     audit = audit_data(config, frames)
-    name_run(config, frames)
+    run_name = name_run(config, frames)
     table = build_features(config, frames)
     validation = validate_training_table(config, table)
     split = split_by_time(config, table)
     trained = train_model(config, split)
     evaluation = evaluate_model(config, trained, split)
     data_reports = {"ingested": ingested, "audit": audit, "training_validation": validation}
-    logged = log_to_mlflow(config, table, split, trained, evaluation, data_reports)
+    logged = log_to_mlflow(config, table, split, trained, evaluation, data_reports, run_name)
     champion = score_champion(config, split)
     decision = promotion_gate(config, logged, evaluation, champion)
     if decision.promote and config.promotion.require_approval:

@@ -5,10 +5,10 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from retrainer.audit import as_dict, as_markdown, audit
-from retrainer.config import RetrainConfig
-from retrainer.home import home
-from retrainer.lake import Lake
+from retrainer.boundaries.lake import Lake
+from retrainer.boundaries.settings import home
+from retrainer.domain.audit import as_dict, as_markdown
+from retrainer.domain.config import RetrainConfig
 
 
 @task(name="audit-data", cache_policy=NO_CACHE)
@@ -19,7 +19,7 @@ def audit_data(
 
     ``validated``: the sources' accepted rows, when the flow has read them already.
     """
-    audits = audit(Lake(home().lake), [s.name for s in config.sources], validated)
+    audits = Lake(home().lake).audit([s.name for s in config.sources], validated)
     create_markdown_artifact(
         key=f"data-audit-{config.name}", markdown=as_markdown(audits), description="Data audit"
     )

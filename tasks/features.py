@@ -1,29 +1,17 @@
 """Feature stage: the joined training table and its time-based split."""
 
-import hashlib
-
 import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from retrainer.config import RetrainConfig
-from retrainer.features import Split, TrainingTable, build_training_table, time_split
-
-
-def content_hash(frame: pd.DataFrame) -> str:
-    """SHA-256 of a frame's values and column names: the training data's identity."""
-    digest = hashlib.sha256(",".join(map(str, frame.columns)).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
+from retrainer.domain.config import RetrainConfig
+from retrainer.domain.features import Split, TrainingTable, build_training_table, time_split
 
 
 @task(name="build-features", cache_policy=NO_CACHE)
 def build_features(config: RetrainConfig, frames: dict[str, pd.DataFrame]) -> TrainingTable:
     """Join the sources as of the prediction time and derive features and label."""
     table = build_training_table(frames, config)
-    if config.sample_fraction:
-        sampled = table.frame.sample(frac=config.sample_fraction, random_state=config.model.seed)
-        table.frame = sampled.sort_index().reset_index(drop=True)
     get_run_logger().info(
         "training table: %d rows, %d columns; %d rows without a label left out",
         len(table.frame),

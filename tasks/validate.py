@@ -1,21 +1,13 @@
 """Validation stage: the joined training table through its Great Expectations suite."""
 
-import numpy as np
 from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from retrainer.config import RetrainConfig
-from retrainer.features import TrainingTable
-from retrainer.home import home
-from retrainer.paths import expectations_dir
-from retrainer.schema import ROW_ID
-from retrainer.validation import (
-    DataValidationError,
-    ValidationReport,
-    update_data_docs,
-    validate,
-)
+from retrainer.boundaries.settings import expectations_dir, home
+from retrainer.boundaries.validation import DataValidationError, ValidationReport, validate_table
+from retrainer.domain.config import RetrainConfig
+from retrainer.domain.features import TrainingTable
 
 
 def publish_report(report: ValidationReport, key: str) -> None:
@@ -44,11 +36,8 @@ def publish_report(report: ValidationReport, key: str) -> None:
 @task(name="validate-training-table", cache_policy=NO_CACHE)
 def validate_training_table(config: RetrainConfig, table: TrainingTable) -> dict:
     """Gate: a failing critical expectation stops the run before any training."""
-    frame = table.frame.assign(**{ROW_ID: np.arange(len(table.frame))})
-    report = validate(
-        frame, expectations_dir() / config.training_suite, f"training-{config.name}", home().gx
-    )
-    update_data_docs(home().gx, [report])
+    suite = expectations_dir() / config.training_suite
+    report = validate_table(table.frame, suite, f"training-{config.name}", home().gx)
     publish_report(report, f"validation-training-{config.name}")
     for warning in report.warnings:
         get_run_logger().warning("expectation warned: %s", warning.describe())

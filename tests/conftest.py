@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 # Before Prefect or MLflow is imported anywhere: quiet, offline, no telemetry.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -12,8 +13,8 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
-from retrainer.config import RetrainConfig, load_config
-from retrainer.paths import config_path
+from retrainer.boundaries.settings import config_path
+from retrainer.domain.config import RetrainConfig, load_config
 
 
 @pytest.fixture
@@ -33,3 +34,17 @@ def flights_config() -> RetrainConfig:
     config.split.test_months = 1
     config.split.min_train_rows = 100
     return config
+
+
+@pytest.fixture
+def edited_config(tmp_path: Path):
+    """Write the demo config, changed by a function of its YAML dict; return the file."""
+
+    def write(change) -> Path:
+        config = yaml.safe_load(config_path("flights").read_text())
+        change(config)
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump(config))
+        return path
+
+    return write

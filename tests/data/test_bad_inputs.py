@@ -7,15 +7,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from retrainer import demo
-from retrainer.config import RetrainConfig
-from retrainer.ingest import IngestResult, KeyIndex, ingest_delivery
-from retrainer.lake import Lake
-from retrainer.paths import expectations_dir
-from retrainer.schema import REASON
-from retrainer.sources import Delivery
-from retrainer.sources.feed import read_jsonl
-from retrainer.sources.files import read_csv, read_parquet
+from retrainer.boundaries import demo
+from retrainer.boundaries.ingest import IngestResult, KeyIndex, ingest_delivery
+from retrainer.boundaries.lake import Lake
+from retrainer.boundaries.settings import expectations_dir
+from retrainer.boundaries.sources import Delivery
+from retrainer.boundaries.sources.feed import read_jsonl
+from retrainer.boundaries.sources.files import read_csv, read_parquet
+from retrainer.domain.config import RetrainConfig
+from retrainer.domain.schema import REASON
 
 NOW = pd.Timestamp("2026-11-23", tz="UTC")
 

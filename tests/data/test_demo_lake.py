@@ -5,13 +5,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from retrainer import demo
-from retrainer.audit import audit
-from retrainer.config import RetrainConfig
-from retrainer.ingest import KeyIndex, ingest_delivery
-from retrainer.lake import Lake
-from retrainer.paths import expectations_dir
-from retrainer.sources import deliveries
+from retrainer.boundaries import demo
+from retrainer.boundaries.ingest import KeyIndex, ingest_delivery
+from retrainer.boundaries.lake import Lake
+from retrainer.boundaries.settings import expectations_dir
+from retrainer.boundaries.sources import deliveries
+from retrainer.domain.config import RetrainConfig
 
 NOW = pd.Timestamp("2026-11-23", tz="UTC")
 
@@ -57,7 +56,7 @@ def test_weather_glitch_is_quarantined_with_its_reason(tmp_path, flights_config)
     assert "physically impossible" in glitch["_reason"].iloc[0]
     assert lake.read_validated("weather")["wind_speed"].max() < 150
 
-    (weather,) = [a for a in audit(lake, ["weather"])]
+    (weather,) = lake.audit(["weather"])
     assert weather.quarantined == 1 and weather.accepted == weather.rows_in - 1
     assert weather.partitions == {"year=2013/month=02": weather.accepted}
     assert weather.top_reasons[0][1] == 1

@@ -18,9 +18,9 @@ import httpx
 import pytest
 import yaml
 
-from retrainer import demo, stack
-from retrainer.home import Home
-from retrainer.paths import config_path
+from retrainer.boundaries import demo
+from retrainer.boundaries.settings import Home, config_path
+from retrainer.operations import processes, stack
 
 SAMPLE_EVERY = 25  # about 1,000 flights a month: a real, quick training set
 SAMPLE_MONTHS = (1, 2, 3, 4)
@@ -126,8 +126,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
     options = stack.StackOptions(
         configs=[config_file],
-        prefect_port=stack.free_port(),
-        mlflow_port=stack.free_port(),
+        prefect_port=processes.free_port(),
+        mlflow_port=processes.free_port(),
         env={
             "PREFECT_HOME": str(h.prefect),
             "MLFLOW_TRACKING_URI": f"sqlite:///{h.mlflow_db}",
@@ -145,4 +145,4 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pids = stack.running(h)
         stack.down(h, echo=lambda _: None)
         assert stack.running(h) == {}
-        assert pids and not any(stack.group_alive(pid) for pid in pids.values())
+        assert pids and not any(processes.group_alive(pid) for pid in pids.values())

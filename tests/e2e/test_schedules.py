@@ -1,7 +1,8 @@
 """The deployments as registered: cron schedules that really produce runs, limits, triggers.
 
 The scheduled-runs check is the one that catches a broken SQLAlchemy pin: with SQLAlchemy
-2.1 Prefect's scheduler silently never creates runs for cron schedules (FACTS.md).
+2.1 Prefect's scheduler silently never creates runs for cron schedules ("Can't evaluate bulk
+DML statement" in the server log).
 """
 
 from datetime import datetime

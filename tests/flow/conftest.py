@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from retrainer import demo
+from retrainer.boundaries import demo
 
 SAMPLE_EVERY = 25  # every 25th flight: about 1,000 a month, a real but quick training set
 SAMPLE_MONTHS = (1, 2, 3, 4)

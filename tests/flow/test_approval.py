@@ -9,7 +9,7 @@ import pytest
 from mlflow import MlflowClient
 
 from flows.retrain import retrain
-from retrainer.config import RetrainConfig
+from retrainer.domain.config import RetrainConfig
 
 pytestmark = pytest.mark.flow
 

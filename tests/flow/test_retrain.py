@@ -9,9 +9,9 @@ import pytest
 from mlflow import MlflowClient
 
 from flows.retrain import retrain
-from retrainer.config import RetrainConfig
-from retrainer.paths import expectations_dir
-from retrainer.validation import DataValidationError
+from retrainer.boundaries.settings import expectations_dir
+from retrainer.boundaries.validation import DataValidationError
+from retrainer.domain.config import RetrainConfig
 
 pytestmark = pytest.mark.flow
 

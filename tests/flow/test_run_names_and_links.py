@@ -6,7 +6,7 @@ import pytest
 from mlflow import MlflowClient
 
 from flows.retrain import retrain
-from retrainer.config import RetrainConfig
+from retrainer.domain.config import RetrainConfig
 
 pytestmark = pytest.mark.flow
 
@@ -57,10 +57,10 @@ def test_without_an_mlflow_ui_the_run_says_where_the_model_is(
 ):
     from prefect import flow
 
-    from retrainer.tracking import LoggedModel
-    from tasks.registry import publish_mlflow_links
+    from retrainer.domain.records import LoggedModel
+    from tasks.track import publish_mlflow_links
 
-    logged = LoggedModel("abc123", "1", "7", "models:/flights-delay/7")
+    logged = LoggedModel("abc123", "1", "flights-delay", "7")
 
     @flow
     def links() -> None:

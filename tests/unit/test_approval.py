@@ -2,8 +2,8 @@
 
 import pytest
 
-from retrainer.approval import Verdict, review
-from retrainer.promotion import Decision
+from retrainer.domain.approval import Verdict, review
+from retrainer.domain.promotion import Decision
 
 
 def _gate(promote: bool = True, champion: str | None = "3") -> Decision:

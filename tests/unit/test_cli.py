@@ -2,8 +2,8 @@
 
 from typer.testing import CliRunner
 
-from retrainer.cli import app
-from retrainer.paths import config_path
+from retrainer.boundaries.settings import config_path
+from retrainer.operations.cli import app
 
 runner = CliRunner()
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from retrainer.config import ConfigError, load_config
-from retrainer.paths import config_path
+from retrainer.boundaries.settings import config_path
+from retrainer.domain.config import ConfigError, load_config
 
 
 def test_demo_config_loads():

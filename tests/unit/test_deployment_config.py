@@ -3,22 +3,13 @@
 import re
 
 import pytest
-import yaml
 
-from retrainer.config import ConfigError, DeploymentConfig, load_config
-from retrainer.paths import config_path
-
-
-def _write(tmp_path, change) -> str:
-    config = yaml.safe_load(config_path("flights").read_text())
-    change(config)
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+from retrainer.boundaries.settings import config_path
+from retrainer.domain.config import ConfigError, DeploymentConfig, load_config, load_dataset
 
 
-def test_a_config_without_the_section_gets_weekly_retrain_and_daily_ingest(tmp_path):
-    config = load_config(_write(tmp_path, lambda c: c.pop("deployment")))
+def test_a_config_without_the_section_gets_weekly_retrain_and_daily_ingest(edited_config):
+    config = load_dataset(edited_config(lambda c: c.pop("deployment")))
 
     assert config.deployment == DeploymentConfig()
     assert config.deployment.retrain.cron == "0 6 * * 1"
@@ -27,7 +18,7 @@ def test_a_config_without_the_section_gets_weekly_retrain_and_daily_ingest(tmp_p
 
 
 def test_the_demo_config_schedules_in_new_york_time():
-    assert load_config(config_path("flights")).deployment.timezone == "America/New_York"
+    assert load_dataset(config_path("flights")).deployment.timezone == "America/New_York"
 
 
 @pytest.mark.parametrize(
@@ -39,20 +30,19 @@ def test_the_demo_config_schedules_in_new_york_time():
         ({"retrain": {"crom": "0 6 * * 1"}}, "crom"),
     ],
 )
-def test_bad_sections_are_named(tmp_path, section, message):
-    path = _write(tmp_path, lambda c: c.update(deployment=section))
+def test_bad_sections_are_named(edited_config, section, message):
+    path = edited_config(lambda c: c.update(deployment=section))
 
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_config(path)
 
 
-def test_on_demand_only_and_macros_are_accepted(tmp_path):
-    path = _write(
-        tmp_path,
+def test_on_demand_only_and_macros_are_accepted(edited_config):
+    path = edited_config(
         lambda c: c.update(deployment={"retrain": {"cron": None}, "ingest": {"cron": "@daily"}}),
     )
 
-    config = load_config(path)
+    config = load_dataset(path)
 
     assert config.deployment.retrain.cron is None
     assert config.deployment.ingest.cron == "@daily"

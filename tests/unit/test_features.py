@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from retrainer.config import RetrainConfig
-from retrainer.features import LeakageError, SplitError, build_training_table, time_split
+from retrainer.domain.config import RetrainConfig
+from retrainer.domain.features import LeakageError, SplitError, build_training_table, time_split
 
 
 def frames() -> dict[str, pd.DataFrame]:

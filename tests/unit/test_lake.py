@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from retrainer.lake import DeliveryRecord, Lake
+from retrainer.boundaries.lake import DeliveryRecord, Lake
 
 
 def record(sha: str = "ab" * 32) -> DeliveryRecord:

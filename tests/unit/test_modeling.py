@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retrainer.config import FeatureConfig, ModelConfig
-from retrainer.modeling import build_pipeline, fit
+from retrainer.domain.config import FeatureConfig, ModelConfig
+from retrainer.domain.modeling import build_pipeline, fit
 
 
 def frame(n: int, seed: int) -> pd.DataFrame:

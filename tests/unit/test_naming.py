@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from retrainer.naming import latest_month, run_name
+from retrainer.domain.naming import latest_month, run_name
 
 
 def test_the_latest_month_is_counted_in_the_configured_time_zone():

@@ -2,9 +2,9 @@
 
 import pytest
 
-from retrainer.config import load_config
-from retrainer.overrides import OverrideError, apply_overrides, parse_assignments
-from retrainer.paths import config_path
+from retrainer.boundaries.settings import config_path
+from retrainer.domain.config import load_config
+from retrainer.domain.overrides import OverrideError, apply_overrides, parse_assignments
 
 
 @pytest.fixture
@@ -48,8 +48,8 @@ def test_a_path_through_a_value_is_refused(base):
 
 
 def test_a_missing_optional_section_is_created(base):
-    del base["deployment"]
+    del base["evaluation"]
 
-    config = apply_overrides(base, {"deployment.landing_quiet_seconds": 30})
+    config = apply_overrides(base, {"evaluation.importance_rows": 30})
 
-    assert config.deployment.landing_quiet_seconds == 30
+    assert config.evaluation.importance_rows == 30

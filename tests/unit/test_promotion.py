@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from retrainer.config import PromotionConfig
-from retrainer.evaluation import classification_metrics
-from retrainer.modeling import best_f1_threshold
-from retrainer.promotion import decide
+from retrainer.domain.config import PromotionConfig
+from retrainer.domain.evaluation import classification_metrics
+from retrainer.domain.modeling import best_f1_threshold
+from retrainer.domain.promotion import decide
 
 GATE = PromotionConfig(metric="roc_auc", min_improvement=0.005, min_value=0.6)
 

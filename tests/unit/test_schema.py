@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retrainer.config import AnomalyConfig, SchemaMapping, SourceConfig, UnitConversion
-from retrainer.schema import (
+from retrainer.domain.config import AnomalyConfig, SchemaMapping, SourceConfig, UnitConversion
+from retrainer.domain.schema import (
     REASON,
     SchemaError,
     apply_schema,

@@ -1,0 +1,334 @@
+"""Every call to the Prefect API, through Prefect's own client: the one module that talks to it.
+
+Runs, deployments, schedules, events, global concurrency limits. Prefect is imported inside
+each function: ``retrainer land`` and ``make down`` must stay quick, and landing data must
+work with no Prefect server at all. Results come back as plain dataclasses.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from retrainer.boundaries.settings import settings
+
+LANDED = "retrainer.data.landed"
+DRAIN_SECONDS = 5.0
+FINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
+IN_FLIGHT = ["PENDING", "RUNNING", "CANCELLING", "PAUSED"]
+
+
+class PrefectApiError(RuntimeError):
+    """The server cannot be reached, has no such deployment, or refused a request."""
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """A flow run as the API reports it now."""
+
+    id: str
+    name: str
+    state: str
+    final: bool
+    message: str
+    start_time: datetime | None
+    end_time: datetime | None
+
+
+def _auth_string() -> str | None:
+    secret = settings().prefect_api_auth_string
+    return secret.get_secret_value() if secret else None
+
+
+def api_answers(api: str, timeout: float = 1.0) -> bool:
+    """True when the Prefect API at ``api`` answers its health check within ``timeout`` s."""
+    import httpx
+
+    auth = _auth_string()
+    user, _, password = (auth or "").partition(":")
+    try:
+        response = httpx.get(
+            f"{api}/health", timeout=timeout, auth=(user, password) if auth else None
+        )
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+@contextmanager
+def client(api: str | None = None) -> Iterator[Any]:
+    """Prefect's sync client for ``api`` (default: the configured PREFECT_API_URL)."""
+    from prefect import get_client
+    from prefect.client.orchestration import SyncPrefectClient
+
+    if api is None:
+        with get_client(sync_client=True) as found:
+            yield found
+        return
+    with SyncPrefectClient(api, auth_string=_auth_string()) as found:
+        yield found
+
+
+def ui_url() -> str:
+    """The Prefect UI's base URL for the API in use."""
+    from prefect.settings import get_current_settings
+
+    current = get_current_settings()
+    if current.ui_url:
+        return str(current.ui_url).rstrip("/")
+    return str(current.api.url).rstrip("/").removesuffix("/api")
+
+
+# --- runs -----------------------------------------------------------------------------------
+
+
+def rename_flow_run(flow_run_id: str, name: str, tags: Iterable[str]) -> None:
+    """Give a flow run the name and tags a person reads in the UI."""
+    with client() as api:
+        api.update_flow_run(uuid.UUID(str(flow_run_id)), name=name, tags=sorted(set(tags)))
+
+
+def find_deployment(name: str) -> tuple[str, dict[str, Any]]:
+    """The id and default parameters of deployment ``flow/name``; a clear error if absent."""
+    import httpx
+    from prefect.exceptions import ObjectNotFound
+
+    with client() as api:
+        try:
+            found = api.read_deployment_by_name(name)
+        except ObjectNotFound as exc:
+            flows = {f.id: f.name for f in api.read_flows()}
+            names = sorted(f"{flows.get(d.flow_id)}/{d.name}" for d in api.read_deployments())
+            raise PrefectApiError(
+                f"no deployment {name} on {api.api_url}; "
+                f"deployments: {', '.join(names) or 'none (is `make up` running?)'}"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise PrefectApiError(f"cannot reach the Prefect API at {api.api_url}: {exc}") from exc
+    return str(found.id), dict(found.parameters)
+
+
+def create_run(deployment_id: str, parameters: dict[str, Any], idempotency_key: str) -> RunStatus:
+    """Create a run of a deployment; the same ``idempotency_key`` returns the same run."""
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    with client() as api:
+        try:
+            run = api.create_flow_run_from_deployment(
+                uuid.UUID(deployment_id), parameters=parameters, idempotency_key=idempotency_key
+            )
+        except PrefectHTTPStatusError as exc:
+            raise PrefectApiError(
+                f"the server refused the run ({exc.response.status_code}): {_detail(exc.response)}"
+            ) from exc
+    return _status(run)
+
+
+def run_status(flow_run_id: str) -> RunStatus:
+    """A flow run's current state."""
+    with client() as api:
+        return _status(api.read_flow_run(uuid.UUID(flow_run_id)))
+
+
+def _status(run: Any) -> RunStatus:
+    state = run.state
+    return RunStatus(
+        id=str(run.id),
+        name=run.name,
+        state=state.name if state else "?",
+        final=bool(state and state.type.value in FINAL),
+        message=(state.message or "") if state else "",
+        start_time=run.start_time,
+        end_time=run.end_time,
+    )
+
+
+def _detail(response: Any) -> str:
+    try:
+        return str(response.json().get("detail", response.text))
+    except ValueError:
+        return response.text
+
+
+# --- deployments and schedules (what `make up` waits for) ----------------------------------
+
+
+def next_scheduled(api_url: str, flow: str, deployment: str) -> datetime | None:
+    """When the next scheduled run of ``flow/deployment`` is due, or None."""
+    with client(api_url) as api:
+        return _next_run(api, api.read_deployment_by_name(f"{flow}/{deployment}").id)
+
+
+def _next_run(api: Any, deployment_id: Any) -> datetime | None:
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    runs = api.read_flow_runs(
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+        flow_run_filter=FlowRunFilter(
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=["SCHEDULED"]))
+        ),
+        sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+        limit=1,
+    )
+    return runs[0].expected_start_time if runs else None
+
+
+def _served(api: Any) -> list[Any]:
+    # Deployments with no work pool are served ones; in this project that is all of them.
+    return [d for d in api.read_deployments() if not d.work_pool_name]
+
+
+def _polled_since(deployment: Any, since: datetime) -> bool:
+    # Deployments from an earlier `up` (or an old config) exist already: only those the new
+    # serve process polls count.
+    return deployment.last_polled is not None and deployment.last_polled >= since
+
+
+def serving(api_url: str, names: set[str], since: datetime) -> bool:
+    """True once the deployments named ``names`` are registered and polled for runs."""
+    import httpx
+
+    try:
+        with client(api_url) as api:
+            polled = {d.name for d in _served(api) if _polled_since(d, since)}
+    except (httpx.HTTPError, OSError):
+        return False
+    return names <= polled
+
+
+def unscheduled(api_url: str, since: datetime) -> list[str]:
+    """Served deployments with an active schedule but no scheduled run (yet)."""
+    with client(api_url) as api:
+        flows = {f.id: f.name for f in api.read_flows()}
+        return [
+            f"{flows.get(d.flow_id)}/{d.name}"
+            for d in _served(api)
+            if _polled_since(d, since)
+            and any(schedule.active for schedule in d.schedules)
+            and _next_run(api, d.id) is None
+        ]
+
+
+def crash_in_flight_runs(api_url: str, why: str, echo: Callable[[str], None]) -> None:
+    """Mark the served deployments' unfinished runs (and their subflows) Crashed.
+
+    Prefect leaves runs whose process was killed in Running for ever, and a Running retrain
+    keeps the deployment's concurrency slot: every later retrain would wait behind it.
+    """
+    import httpx
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterParentFlowRunId,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.states import Crashed
+
+    unfinished = FlowRunFilterState(type=FlowRunFilterStateType(any_=IN_FLIGHT))
+    try:
+        with client(api_url) as api:
+            served = [d.id for d in _served(api)]
+            runs = api.read_flow_runs(
+                flow_run_filter=FlowRunFilter(state=unfinished),
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=served)),
+            )
+            if runs:
+                runs += api.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(
+                        state=unfinished,
+                        parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[r.id for r in runs]),
+                    )
+                )
+            for run in runs:
+                api.set_flow_run_state(run.id, Crashed(message=why), force=True)
+                echo(f"marked run {run.name} crashed (it was {run.state.name})")
+    except (httpx.HTTPError, OSError) as exc:
+        echo(f"could not mark unfinished runs crashed: {exc}")
+
+
+# --- locks ----------------------------------------------------------------------------------
+
+
+def lake_writer_limit(dataset: str) -> str:
+    """The name of the global concurrency limit guarding one data set's lake."""
+    return f"lake-writer-{dataset}"
+
+
+@contextmanager
+def lake_writer(dataset: str) -> Iterator[None]:
+    """Hold the data set's one lake-writer slot for the block, waiting for it if taken.
+
+    The retrain and the ingest deployments both ingest, and a deployment's concurrency limit
+    only counts its own runs, so both take this slot. ``retrainer serve`` creates the limits;
+    without them (a run without ``make up``) nothing is enforced and Prefect logs that.
+    """
+    from prefect.concurrency.sync import concurrency
+
+    with concurrency(lake_writer_limit(dataset), occupy=1, strict=False):
+        yield
+
+
+def ensure_lake_writer_limits(datasets: Iterable[str]) -> None:
+    """Create (or reset to 1) the lake-writer limit of each data set on the Prefect server."""
+    with client() as api:
+        for dataset in datasets:
+            api.upsert_global_concurrency_limit_by_name(lake_writer_limit(dataset), 1)
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+def dataset_resource_id(dataset: str) -> str:
+    """The event resource of a data set, e.g. ``retrainer.dataset.flights``."""
+    return f"retrainer.dataset.{dataset}"
+
+
+def emit_landed(
+    api_url: str | None, dataset: str, landings: list[tuple[str, list[str]]]
+) -> list[str]:
+    """Tell the Prefect server at ``api_url`` that periods of ``dataset`` landed.
+
+    ``landings`` holds (period, files) pairs, one event each. Returns the event ids, none
+    when no server answers: landing data never depends on the orchestrator being up, and
+    never waits more than a few seconds for it.
+    """
+    if not landings or not api_url or not api_answers(api_url):
+        return []
+    from prefect.events import emit_event
+    from prefect.events.worker import EventsWorker
+
+    ids = []
+    for period, files in landings:
+        event = emit_event(
+            event=LANDED,
+            resource={
+                "prefect.resource.id": dataset_resource_id(dataset),
+                "prefect.resource.name": dataset,
+                "retrainer.period": period,
+            },
+            payload={"dataset": dataset, "period": period, "files": files},
+        )
+        if event is not None:
+            ids.append(str(event.id))
+    # Events leave from a background worker: flush it now, bounded, rather than at exit.
+    # Its "still processing" progress warnings are noise for a handful of events.
+    logging.getLogger(EventsWorker.__name__).setLevel(logging.ERROR)
+    EventsWorker.drain_all(timeout=DRAIN_SECONDS)
+    return ids
+
+
+def now() -> datetime:
+    """The current time in UTC (the API's time zone)."""
+    return datetime.now(UTC)

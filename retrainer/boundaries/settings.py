@@ -1,0 +1,178 @@
+"""Everything read from the environment, and where all local state lives.
+
+One pydantic-settings model, ``Settings``, reads the variables this project honours
+(``RETRAINER_HOME``, server URLs, credentials). Secrets are ``SecretStr``: they print as
+``**********`` in a repr, a log line or an error, and only the code that connects calls
+``get_secret_value()``. Nothing secret is ever part of a config file or a flow parameter.
+
+``RETRAINER_HOME`` (default ``./.retrainer``) holds all local state; deleting it resets the
+project. Every path the pipeline writes is derived from ``Home``, so no module invents its
+own location.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PREFECT_API_URL_FILE = "prefect_api_url"
+MLFLOW_UI_URL_FILE = "mlflow_ui_url"
+
+
+class Settings(BaseSettings):
+    """The environment variables this project reads, typed; secrets stay ``SecretStr``."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    home: Path = Field(default=Path(".retrainer"), validation_alias="RETRAINER_HOME")
+    expectations: Path = Field(
+        default=PROJECT_ROOT / "expectations", validation_alias="RETRAINER_EXPECTATIONS"
+    )
+    prefect_api_url: str | None = Field(default=None, validation_alias="PREFECT_API_URL")
+    prefect_api_auth_string: SecretStr | None = Field(
+        default=None, validation_alias="PREFECT_API_AUTH_STRING"
+    )
+    prefect_database_url: SecretStr | None = Field(
+        default=None, validation_alias="RETRAINER_PREFECT_DATABASE_URL"
+    )
+    mlflow_tracking_uri: str | None = Field(default=None, validation_alias="MLFLOW_TRACKING_URI")
+
+
+class MissingSecretError(RuntimeError):
+    """A config names an environment variable for a secret, and it is not set."""
+
+
+def secret(variable: str) -> SecretStr:
+    """The secret a config refers to by name (e.g. a source's ``password_env``), read now."""
+    value = os.environ.get(variable)
+    if value is None:
+        raise MissingSecretError(
+            f"environment variable {variable} is not set (a config names it for a secret)"
+        )
+    return SecretStr(value)
+
+
+def settings() -> Settings:
+    """The settings as the environment says now (read afresh: tests and the CLI change it)."""
+    return Settings()
+
+
+@dataclass(frozen=True)
+class Home:
+    """Paths of the local state under one root directory."""
+
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        """Where sources deliver data (files, feed batches, the SQL database)."""
+        return self.root / "landing"
+
+    @property
+    def lake(self) -> Path:
+        """The data lake with its zones raw/, validated/, quarantine/."""
+        return self.root / "lake"
+
+    @property
+    def mlflow_db(self) -> Path:
+        """The MLflow tracking database (SQLite)."""
+        return self.root / "mlflow.db"
+
+    @property
+    def mlartifacts(self) -> Path:
+        """Where MLflow stores run and model artifacts."""
+        return self.root / "mlartifacts"
+
+    @property
+    def prefect(self) -> Path:
+        """PREFECT_HOME: Prefect's own database, profiles and results."""
+        return self.root / "prefect"
+
+    @property
+    def gx(self) -> Path:
+        """The Great Expectations file context, including Data Docs."""
+        return self.root / "gx"
+
+    @property
+    def logs(self) -> Path:
+        """Logs of the servers started by ``make up``."""
+        return self.root / "logs"
+
+    @property
+    def stack(self) -> Path:
+        """State of the servers started by ``make up`` (pids, URLs)."""
+        return self.root / "stack"
+
+    @property
+    def mlflow_uri(self) -> str:
+        """The tracking URI in force: MLFLOW_TRACKING_URI wins over the local database."""
+        return settings().mlflow_tracking_uri or f"sqlite:///{self.mlflow_db}"
+
+    def stack_url(self, name: str) -> str | None:
+        """A URL written by ``make up`` (``prefect_api_url``, ``mlflow_ui_url``), or None."""
+        path = self.stack / name
+        return path.read_text().strip() if path.exists() else None
+
+
+def home() -> Home:
+    """Return the ``Home`` named by ``RETRAINER_HOME`` (default ``./.retrainer``), absolute."""
+    return Home(settings().home.resolve())
+
+
+def expectations_dir() -> Path:
+    """The folder of expectation suites (RETRAINER_EXPECTATIONS overrides it)."""
+    return settings().expectations
+
+
+def config_path(name: str = "flights") -> Path:
+    """A bundled config file by data set name."""
+    return PROJECT_ROOT / "configs" / f"{name}.yaml"
+
+
+def bundled_configs() -> list[Path]:
+    """Every config file under ``configs/``."""
+    return sorted((PROJECT_ROOT / "configs").glob("*.yaml"))
+
+
+def environment_defaults(h: Home) -> dict[str, str]:
+    """The variables every process of this project runs with, unless the user set them.
+
+    The single source of truth for the CLI, the flows and the servers ``make up`` starts.
+    """
+    return {
+        "RETRAINER_HOME": str(h.root),
+        "PREFECT_HOME": str(h.prefect),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{h.mlflow_db}",
+        # Offline machines: telemetry only produces errors and delays (the Prefect server
+        # logs an error on every start when it cannot send it).
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "true",
+        "GX_ANALYTICS_ENABLED": "false",
+        # The ephemeral server takes 15-44 s to start on 2 cores, above its 20 s default.
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_LOGGING_LEVEL": "INFO",
+        "GIT_PYTHON_REFRESH": "quiet",
+    }
+
+
+def configure_environment() -> Home:
+    """Point Prefect, MLflow and friends at RETRAINER_HOME before any of them is imported.
+
+    Variables the user already set win; this only fills in defaults. It must run before
+    ``import prefect`` because Prefect reads PREFECT_HOME when its settings load. When
+    ``make up`` is running, runs go to its Prefect server so they show in the UI.
+    """
+    from retrainer.boundaries.prefect_api import api_answers
+
+    h = home()
+    h.root.mkdir(parents=True, exist_ok=True)
+    for key, value in environment_defaults(h).items():
+        os.environ.setdefault(key, value)
+    url = h.stack_url(PREFECT_API_URL_FILE)
+    if "PREFECT_API_URL" not in os.environ and url and api_answers(url):
+        os.environ["PREFECT_API_URL"] = url
+    return h

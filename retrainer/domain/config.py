@@ -1,0 +1,338 @@
+"""The configuration model: one YAML file per data set (``configs/*.yaml``) is the flow parameter.
+
+Everything a data set needs is declared here, so a new data set is onboarded by writing
+a config file, not code. Secrets never live here: they come from the environment.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+ColumnType = Literal["int", "float", "str", "datetime", "bool"]
+CRON_MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UnitConversion(_Strict):
+    """A linear unit conversion applied after renaming: ``value * multiply + add``."""
+
+    multiply: float = 1.0
+    add: float = 0.0
+
+
+class SchemaMapping(_Strict):
+    """How a source's columns map onto the canonical schema."""
+
+    rename: dict[str, str] = Field(default_factory=dict, description="source name -> canonical")
+    types: dict[str, ColumnType] = Field(default_factory=dict, description="canonical column types")
+    units: dict[str, UnitConversion] = Field(default_factory=dict)
+    # Not `required`: Prefect 3.8 strips every key of that name from a deployment's parameter
+    # schema and then rejects the field as unknown (422 on registration).
+    required_columns: list[str] = Field(
+        default_factory=list, description="columns that must be present"
+    )
+    drop_unknown: bool = Field(
+        default=True, description="drop columns not named in `types` (reported in the audit)"
+    )
+
+
+class AnomalyConfig(_Strict):
+    """Anomaly detection on a sensor feed: spikes go to quarantine, never clipped.
+
+    A reading that departs from the median of its ``window`` neighbours (in time, within
+    its group) by more than the column's ``max_jump`` is quarantined with the numbers.
+    Complements the physical-range rules of the expectation suite, which catch impossible
+    values whatever their neighbours.
+    """
+
+    max_jump: dict[str, float] = Field(description="column -> largest plausible jump")
+    group_by: list[str] = Field(default_factory=list, description="e.g. the station")
+    window: int = Field(default=5, ge=3, description="readings in the neighbourhood")
+
+
+class SourceConfig(_Strict):
+    """One data source: where it is delivered, how it maps, how it is keyed and checked."""
+
+    name: str
+    kind: Literal["files", "feed", "sql"]
+    path: str | None = Field(
+        default=None, description="glob under the landing folder (files, feed)"
+    )
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL without a password (sql); `{landing}` is replaced by the "
+        "landing folder",
+    )
+    password_env: str | None = Field(
+        default=None,
+        description="environment variable holding the database password (sql), read only "
+        "when connecting: the password never enters a config, a run or a log",
+    )
+    table: str | None = Field(default=None, description="table to snapshot (sql)")
+    key: list[str] = Field(description="columns that identify a record; duplicates are dropped")
+    time_column: str | None = Field(default=None, description="event time (UTC) of a record")
+    partition_by: Literal["month", "none"] = "none"
+    schema_mapping: SchemaMapping = Field(default_factory=SchemaMapping)
+    suite: str = Field(description="expectation suite file under expectations/")
+    anomalies: AnomalyConfig | None = None
+
+    @model_validator(mode="after")
+    def _location(self) -> "SourceConfig":
+        if self.kind in ("files", "feed") and not self.path:
+            raise ValueError(f"source {self.name!r}: kind {self.kind} needs `path`")
+        if self.kind == "sql" and not (self.url and self.table):
+            raise ValueError(f"source {self.name!r}: kind sql needs `url` and `table`")
+        if self.url and urlsplit(self.url).password:
+            raise ValueError(
+                f"source {self.name!r}: the url carries a password; remove it and name the "
+                "environment variable that holds it in `password_env`"
+            )
+        if self.partition_by == "month" and not self.time_column:
+            raise ValueError(f"source {self.name!r}: partition_by month needs `time_column`")
+        return self
+
+
+class Lookup(_Strict):
+    """A source joined onto the base table: by key, or as-of a time (a sensor feed)."""
+
+    source: str
+    how: Literal["key", "asof"]
+    by: list[str] = Field(description="key columns (how=key) or grouping columns (how=asof)")
+    prefix: str = Field(description="prefix for the looked-up columns, to keep names unique")
+    columns: list[str] = Field(description="columns to bring in")
+    tolerance_hours: float = Field(default=3.0, description="how=asof: oldest reading accepted")
+
+
+class TargetConfig(_Strict):
+    """The label: a binary target from a threshold on a numeric column."""
+
+    column: str
+    threshold: float = Field(description="positive when column >= threshold")
+    name: str = "label"
+
+
+class FeatureConfig(_Strict):
+    """Model inputs, the prediction horizon and the leakage guard."""
+
+    numeric: list[str]
+    categorical: list[str] = Field(default_factory=list)
+    day_of_week_from: str | None = Field(
+        default=None, description="datetime column to derive a `day_of_week` feature from"
+    )
+    prediction_horizon_hours: float = Field(
+        default=2.0, description="predict this many hours before the event time"
+    )
+    known_after_prediction: list[str] = Field(
+        default_factory=list,
+        description="columns known only after the prediction time: never features",
+    )
+    impute: dict[str, Literal["median", "mean", "most_frequent", "zero"]] = Field(
+        default_factory=dict, description="per-column imputation (default: median / most_frequent)"
+    )
+
+
+class SplitConfig(_Strict):
+    """Time-based split: the last months are the test set, the month before is validation."""
+
+    test_months: int = Field(default=2, ge=1)
+    timezone: str = Field(
+        default="UTC", description="calendar months are counted in this time zone"
+    )
+    validation_months: int = Field(default=1, ge=1)
+    min_train_rows: int = Field(default=1000, ge=1)
+
+
+class ModelConfig(_Strict):
+    """Which estimator family and its hyperparameters."""
+
+    family: Literal["hist_gradient_boosting", "logistic_regression", "random_forest"] = (
+        "hist_gradient_boosting"
+    )
+    params: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
+    threads: int | None = Field(
+        default=None, description="native threads for the fit; default: free cores"
+    )
+    seed: int = 42
+
+
+class PromotionConfig(_Strict):
+    """When a new model version may take the `champion` alias."""
+
+    metric: Literal["roc_auc", "average_precision", "f1", "accuracy"] = "roc_auc"
+    min_improvement: float = Field(
+        default=0.0, description="challenger must beat champion by more than this"
+    )
+    min_value: float = Field(default=0.55, description="never promote below this, even first")
+    require_approval: bool = False
+    approval_timeout_seconds: int = 3600
+
+
+class ScheduleConfig(_Strict):
+    """When one deployed flow runs by itself."""
+
+    cron: str | None = Field(
+        description="cron line (minute hour day-of-month month day-of-week); null: on demand only"
+    )
+    active: bool = Field(default=True, description="false keeps the schedule but pauses it")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_shape(cls, value: str | None) -> str | None:
+        # Only the shape here: Prefect's own parser checks each field when the deployment
+        # is built, and importing Prefect to load a config would cost seconds.
+        if value is None or value.strip() in CRON_MACROS:
+            return value
+        if len(value.split()) != 5:
+            raise ValueError(
+                f"cron {value!r} needs 5 fields (minute hour day-of-month month day-of-week)"
+            )
+        return value
+
+
+class DeploymentConfig(_Strict):
+    """How this data set's flows run on a Prefect server (``make up``): schedules, triggers."""
+
+    timezone: str = Field(default="UTC", description="the time zone the cron lines are read in")
+    retrain: ScheduleConfig = Field(
+        default_factory=lambda: ScheduleConfig(cron="0 6 * * 1"),
+        description="retrain schedule; default weekly, Mondays 06:00",
+    )
+    ingest: ScheduleConfig = Field(
+        default_factory=lambda: ScheduleConfig(cron="0 5 * * *"),
+        description="ingest schedule; default daily 05:00",
+    )
+    retrain_on_landing: bool = Field(
+        default=True, description="a `retrainer.data.landed` event starts a retrain"
+    )
+    landing_quiet_seconds: int = Field(
+        default=120,
+        ge=10,  # Prefect's floor for a proactive trigger's window
+        description="retrain once no landing came for this long: a burst gives one run",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class EvaluationConfig(_Strict):
+    """How the held-out evaluation explains the model."""
+
+    importance_rows: int = Field(
+        default=2000, ge=0, description="test rows sampled for permutation importance (0: off)"
+    )
+    importance_repeats: int = Field(default=3, ge=1)
+
+
+class MlflowConfig(_Strict):
+    """Experiment and registered model names."""
+
+    experiment: str
+    registered_model: str
+
+
+class RetrainConfig(_Strict):
+    """Everything the ``retrain`` flow needs for one data set."""
+
+    name: str = Field(description="data set name, used in run names and tags")
+    sources: list[SourceConfig]
+    base: str = Field(description="the source whose records are the training rows")
+    lookups: list[Lookup] = Field(default_factory=list)
+    target: TargetConfig
+    features: FeatureConfig
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    promotion: PromotionConfig = Field(default_factory=PromotionConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    mlflow: MlflowConfig
+    training_suite: str = Field(description="expectation suite for the joined training table")
+    sample_fraction: float | None = Field(
+        default=None, gt=0, le=1, description="train on a random sample (tests, quick looks)"
+    )
+
+    @model_validator(mode="after")
+    def _references(self) -> "RetrainConfig":
+        names = {s.name for s in self.sources}
+        missing = ({self.base} | {lk.source for lk in self.lookups}) - names
+        if missing:
+            raise ValueError(f"unknown sources {sorted(missing)}; declared: {sorted(names)}")
+        if self.source(self.base).time_column is None:
+            raise ValueError(f"base source {self.base!r} needs a time_column for the split")
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        """The source called ``name``."""
+        return next(s for s in self.sources if s.name == name)
+
+
+class ConfigError(ValueError):
+    """A config file is missing, not YAML, or does not fit the model."""
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """A config file: the flow's parameter and, apart from it, how its deployments run."""
+
+    config: RetrainConfig
+    deployment: DeploymentConfig
+
+
+def load_dataset(path: str | Path) -> DataSet:
+    """Read and validate a YAML config file; raise ``ConfigError`` naming every problem."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} is not a mapping of config sections")
+    # Schedules and triggers are the deployment's business, not a run's parameter: they stay
+    # out of the parameter form in the Prefect UI and out of every run's logged config.
+    deployment = raw.pop("deployment", None) or {}
+    errors = []
+    try:
+        config = RetrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        errors.append(problems(exc))
+    try:
+        schedules = DeploymentConfig.model_validate(deployment)
+    except ValidationError as exc:
+        errors.append(problems(exc, ("deployment",)))
+    if errors:
+        raise ConfigError(f"{path} does not fit the config model:\n" + "\n".join(errors))
+    return DataSet(config, schedules)
+
+
+def load_config(path: str | Path) -> RetrainConfig:
+    """The flow parameter of a config file (validated whole, ``deployment`` included)."""
+    return load_dataset(path).config
+
+
+def problems(error: ValidationError, section: tuple[str, ...] = ()) -> str:
+    """One line per invalid field: its dotted path (under ``section``) and what is wrong."""
+    return "\n".join(
+        f"  - {'.'.join(map(str, (*section, *e['loc']))) or '(top)'}: {e['msg']}"
+        for e in error.errors()
+    )

@@ -1,0 +1,96 @@
+"""What a retrain records about itself: the MLflow run's contents and where the model went.
+
+Plain data built from the run's results; ``boundaries.tracking`` writes it to MLflow.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from retrainer.domain.config import RetrainConfig
+from retrainer.domain.evaluation import Evaluation
+from retrainer.domain.features import Split, TrainingTable, content_hash, model_inputs
+from retrainer.domain.training import TrainedModel
+
+
+@dataclass(frozen=True)
+class LoggedModel:
+    """Where a trained model went in MLflow."""
+
+    run_id: str
+    experiment_id: str
+    model: str
+    version: str
+
+    @property
+    def model_uri(self) -> str:
+        """``models:/<name>/<version>``."""
+        return f"models:/{self.model}/{self.version}"
+
+
+@dataclass
+class TrainingRecord:
+    """Everything one MLflow training run holds, apart from the model itself."""
+
+    run_name: str
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+    documents: dict[str, Any]
+    figures: dict[str, Any] = field(default_factory=dict)
+    input_example: pd.DataFrame | None = None
+    schema: pd.DataFrame | None = None
+    data_digest: str = ""
+
+
+def run_params(config: RetrainConfig, trained: TrainedModel, split: Split) -> dict[str, Any]:
+    """The run's parameters as MLflow shows them: flat, one value each."""
+    return {
+        "model_family": config.model.family,
+        **{f"model.{k}": v for k, v in config.model.params.items()},
+        "features": ",".join(trained.features),
+        "prediction_horizon_hours": config.features.prediction_horizon_hours,
+        "train_months": ",".join(split.periods["train"]),
+        "validation_months": ",".join(split.periods["validation"]),
+        "test_months": ",".join(split.periods["test"]),
+        "train_rows": len(split.train) + len(split.validation),
+        "test_rows": len(split.test),
+        "threshold": round(trained.threshold, 6),
+    }
+
+
+def training_record(
+    config: RetrainConfig,
+    table: TrainingTable,
+    split: Split,
+    trained: TrainedModel,
+    evaluation: Evaluation,
+    data_reports: dict[str, Any],
+    run_name: str,
+    flow_run_id: str,
+) -> TrainingRecord:
+    """The MLflow run of one retrain: params, metrics, tags, documents, plots, lineage."""
+    digest = content_hash(table.frame)
+    return TrainingRecord(
+        run_name=run_name,
+        params=run_params(config, trained, split),
+        metrics={
+            **{f"test_{k}": v for k, v in evaluation.metrics.items()},
+            **{f"validation_{k}": v for k, v in trained.validation_metrics.items()},
+        },
+        tags={
+            "dataset": config.name,
+            "training_data_sha256": digest,
+            "prefect_flow_run_id": flow_run_id,
+        },
+        documents={
+            **{f"data/{name}.json": report for name, report in data_reports.items()},
+            "config.json": config.model_dump(mode="json"),
+            "explain/permutation_importance.json": evaluation.importance,
+        },
+        figures=evaluation.figures,
+        input_example=model_inputs(config, split.test.head(5)).drop(columns=[config.target.name]),
+        schema=table.frame.head(0),
+        data_digest=digest,
+    )

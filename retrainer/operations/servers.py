@@ -1,0 +1,130 @@
+"""What the local stack runs: each server's command line, health URL and environment.
+
+- ``prefect server start``: API and UI; SQLite under ``$RETRAINER_HOME/prefect`` unless a
+  database URL is given;
+- ``mlflow server`` over the same ``sqlite:///$RETRAINER_HOME/mlflow.db`` the CLI and the flows
+  write to directly, with local artifact paths, so both see the same runs and models;
+- ``retrainer serve``: registers the deployments in ``deployments/`` and executes their runs.
+"""
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from pydantic import SecretStr
+
+from retrainer.boundaries.prefect_api import api_answers
+from retrainer.boundaries.settings import Home, environment_defaults, settings
+
+PREFECT_SERVER = "prefect-server"
+MLFLOW_SERVER = "mlflow-server"
+SERVE = "serve"
+# Stopped in this order: the executor first, so no run starts while its server goes away.
+SERVICES = (SERVE, PREFECT_SERVER, MLFLOW_SERVER)
+
+
+@dataclass
+class StackOptions:
+    """What ``up`` starts and where."""
+
+    configs: list[Path]
+    host: str = "127.0.0.1"
+    prefect_port: int = 4200
+    mlflow_port: int = 5000
+    database_url: SecretStr | None = None
+    timeout_seconds: float = 180.0
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StackUrls:
+    """Where the running stack answers."""
+
+    prefect_ui: str
+    prefect_api: str
+    mlflow_ui: str
+
+
+@dataclass(frozen=True)
+class Server:
+    """One server process: how to start it and how to tell it is ready."""
+
+    name: str
+    argv: list[str]
+    port: int
+    health: str
+
+    def answers(self) -> bool:
+        """True when its health URL answers 200."""
+        if self.name == PREFECT_SERVER:
+            return api_answers(self.health.removesuffix("/health"))
+        try:
+            return httpx.get(self.health, timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+def stack_urls(options: StackOptions) -> StackUrls:
+    """The URLs clients use: a wildcard bind address is reached on loopback."""
+    connect = "127.0.0.1" if options.host in ("0.0.0.0", "::") else options.host
+    return StackUrls(
+        prefect_ui=f"http://{connect}:{options.prefect_port}",
+        prefect_api=f"http://{connect}:{options.prefect_port}/api",
+        mlflow_ui=f"http://{connect}:{options.mlflow_port}",
+    )
+
+
+def servers(h: Home, options: StackOptions, urls: StackUrls) -> list[Server]:
+    """The Prefect and MLflow servers, in start order."""
+    python = sys.executable
+    return [
+        Server(
+            name=PREFECT_SERVER,
+            argv=[
+                *(python, "-m", "prefect", "server", "start"),
+                *("--host", options.host, "--port", str(options.prefect_port)),
+            ],
+            port=options.prefect_port,
+            health=f"{urls.prefect_api}/health",
+        ),
+        Server(
+            name=MLFLOW_SERVER,
+            argv=[
+                *(python, "-m", "mlflow", "server"),
+                *("--backend-store-uri", f"sqlite:///{h.mlflow_db}"),
+                # Runs logged straight to the database by the CLI and the flows carry
+                # file:// artifact paths under this root; without serving artifacts the UI
+                # reads those same paths, so both ways of logging show alike.
+                *("--default-artifact-root", h.mlartifacts.as_uri(), "--no-serve-artifacts"),
+                *("--host", options.host, "--port", str(options.mlflow_port), "--workers", "1"),
+            ],
+            port=options.mlflow_port,
+            health=f"{urls.mlflow_ui}/health",
+        ),
+    ]
+
+
+def serve_argv(configs: list[Path]) -> list[str]:
+    """``retrainer serve --config ...`` for these config files."""
+    argv = [str(Path(sys.executable).with_name("retrainer")), "serve"]
+    for config in configs:
+        argv += ["--config", str(Path(config).resolve())]
+    return argv
+
+
+def child_environment(h: Home, options: StackOptions, urls: StackUrls) -> dict[str, str]:
+    """The environment of every server: the project's defaults, then the caller's variables."""
+    env = {**environment_defaults(h), **os.environ, "RETRAINER_HOME": str(h.root)}
+    env["PREFECT_UI_URL"] = urls.prefect_ui
+    # The runner asks for due runs every 10 s by default; 5 s halves the wait after an API
+    # call for one cheap query more per 10 s.
+    env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "5")
+    # A client's API URL from the caller's shell must not leak into the servers.
+    env.pop("PREFECT_API_URL", None)
+    database = options.database_url or settings().prefect_database_url
+    if database:
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database.get_secret_value()
+    env.update(options.env)
+    return env

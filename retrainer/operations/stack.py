@@ -1,0 +1,122 @@
+"""The local stack behind ``make up`` / ``make down``: bring it up, take it down, say what runs.
+
+The servers are specified in ``servers``, their processes supervised by ``processes``, and
+every question to the Prefect API goes through ``boundaries.prefect_api``. The stack's state
+is ``$RETRAINER_HOME/stack``: ``<name>.pid``, ``prefect_api_url`` and ``mlflow_ui_url``.
+"""
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from retrainer.boundaries import prefect_api
+from retrainer.boundaries.settings import MLFLOW_UI_URL_FILE, PREFECT_API_URL_FILE, Home
+from retrainer.operations import processes
+from retrainer.operations.processes import StackError
+from retrainer.operations.servers import (
+    SERVE,
+    SERVICES,
+    StackOptions,
+    StackUrls,
+    child_environment,
+    serve_argv,
+    servers,
+    stack_urls,
+)
+
+SCHEDULE_WAIT_SECONDS = 30.0
+
+__all__ = ["StackError", "StackOptions", "StackUrls", "down", "running", "up"]
+
+
+def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> StackUrls:
+    """Start whatever part of the stack is not running, wait until it answers; return URLs."""
+    urls = stack_urls(options)
+    env = child_environment(h, options, urls)
+    started_at = datetime.now(UTC)
+    specs = servers(h, options, urls)
+    for server in specs:
+        if processes.alive(h, server.name):
+            echo(f"{server.name} already running (pid {processes.pid(h, server.name)})")
+        elif not processes.port_is_free(options.host, server.port):
+            raise StackError(
+                f"port {server.port} on {options.host} is taken: stop that process or pick "
+                "another port"
+            )
+    # Both servers start at once: their cold starts (10-20 s each) overlap.
+    for server in specs:
+        if not processes.alive(h, server.name):
+            processes.spawn(h, server.name, server.argv, env)
+    for server in specs:
+        processes.wait_ready(h, server.name, server.answers, options.timeout_seconds)
+    (h.stack / PREFECT_API_URL_FILE).write_text(urls.prefect_api + "\n")
+    (h.stack / MLFLOW_UI_URL_FILE).write_text(urls.mlflow_ui + "\n")
+
+    if processes.alive(h, SERVE):
+        echo(f"{SERVE} already running (pid {processes.pid(h, SERVE)})")
+    else:
+        names = {_deployment_name(config) for config in options.configs}
+        serve_env = env | {"PREFECT_API_URL": urls.prefect_api}
+        processes.spawn(h, SERVE, serve_argv(options.configs), serve_env)
+        processes.wait_ready(
+            h,
+            SERVE,
+            lambda: prefect_api.serving(urls.prefect_api, names, started_at),
+            options.timeout_seconds,
+        )
+    # Registering a deployment again deletes its future runs; the server's scheduler makes
+    # them again within seconds. Waiting for that lets `up` show the next run, and catches
+    # a scheduler that never makes any (Prefect with SQLAlchemy 2.1 fails this silently).
+    for deployment in _unscheduled(urls.prefect_api, started_at):
+        echo(
+            f"warning: {deployment} has an active schedule but the Prefect server made no "
+            f"scheduled runs for it within {SCHEDULE_WAIT_SECONDS:.0f} s; see "
+            f"{h.logs / 'prefect-server.log'} (SQLAlchemy 2.1 breaks Prefect's scheduler)"
+        )
+    return urls
+
+
+def down(h: Home, echo: Callable[[str], None] = print) -> list[str]:
+    """Stop every process ``up`` started (serve first); return the names that were running."""
+    api = h.stack_url(PREFECT_API_URL_FILE)
+    stopped = []
+    for name in SERVICES:
+        pid = processes.stop(h, name)
+        if pid is None:
+            continue
+        stopped.append(name)
+        echo(f"stopped {name} (pid {pid})")
+        if name == SERVE and api:
+            prefect_api.crash_in_flight_runs(
+                api, "the serve process was stopped by `retrainer down` during this run", echo
+            )
+    for url_file in (PREFECT_API_URL_FILE, MLFLOW_UI_URL_FILE):
+        (h.stack / url_file).unlink(missing_ok=True)
+    return stopped
+
+
+def running(h: Home) -> dict[str, int]:
+    """The stack's processes that are alive, by name, with their pids."""
+    return {
+        name: pid
+        for name in SERVICES
+        if (pid := processes.pid(h, name)) and processes.alive(h, name)
+    }
+
+
+def _deployment_name(config: Path) -> str:
+    # The deployment is named after the config's `name`.
+    from retrainer.domain.config import load_config
+
+    return load_config(config).name
+
+
+def _unscheduled(api: str, since: datetime) -> list[str]:
+    """Served deployments still without a scheduled run after ``SCHEDULE_WAIT_SECONDS``."""
+    deadline = time.monotonic() + SCHEDULE_WAIT_SECONDS
+    while True:
+        missing = prefect_api.unscheduled(api, since)
+        if not missing or time.monotonic() > deadline:
+            return missing
+        time.sleep(0.5)
