@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from retrainer.boundaries.settings import settings
@@ -327,8 +327,3 @@ def emit_landed(
     logging.getLogger(EventsWorker.__name__).setLevel(logging.ERROR)
     EventsWorker.drain_all(timeout=DRAIN_SECONDS)
     return ids
-
-
-def now() -> datetime:
-    """The current time in UTC (the API's time zone)."""
-    return datetime.now(UTC)
