@@ -1,0 +1,90 @@
+"""The training algorithm and what a run records, on a tiny synthetic split."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retrainer.boundaries.settings import config_path
+from retrainer.domain.config import RetrainConfig, load_config
+from retrainer.domain.evaluation import evaluate
+from retrainer.domain.features import Split, TrainingTable, predict
+from retrainer.domain.links import mlflow_links
+from retrainer.domain.promotion import decide
+from retrainer.domain.records import LoggedModel, training_record
+from retrainer.domain.reports import decision_markdown
+from retrainer.domain.training import TrainedModel, train
+
+
+def _rows(config: RetrainConfig, n: int, seed: int) -> pd.DataFrame:
+    """Rows with every feature the demo config names; the label follows `distance`."""
+    rng = np.random.default_rng(seed)
+    numeric = [*config.features.numeric, "day_of_week"]
+    data = {c: rng.normal(size=n) for c in numeric}
+    data.update(
+        {c: rng.choice(["a", "b"], size=n).astype(object) for c in config.features.categorical}
+    )
+    frame = pd.DataFrame(data)
+    frame[config.target.name] = (frame["distance"] + rng.normal(scale=0.7, size=n) > 0).astype(int)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def config() -> RetrainConfig:
+    config = load_config(config_path("flights"))
+    config.model.threads = 1
+    config.model.params = {"max_iter": 20}
+    config.evaluation.importance_rows = 50
+    config.evaluation.importance_repeats = 1
+    return config
+
+
+@pytest.fixture(scope="module")
+def split(config: RetrainConfig) -> Split:
+    return Split(
+        train=_rows(config, 600, 0),
+        validation=_rows(config, 300, 1),
+        test=_rows(config, 300, 2),
+        periods={"train": ["2013-01"], "validation": ["2013-02"], "test": ["2013-03"]},
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(config: RetrainConfig, split: Split) -> TrainedModel:
+    return train(config, split)
+
+
+def test_train_picks_the_threshold_on_validation_and_refits_on_train_and_validation(
+    config: RetrainConfig, split: Split, trained: TrainedModel
+):
+    assert trained.validation_metrics["roc_auc"] > 0.75
+    assert trained.threshold == trained.validation_metrics["threshold"]
+    # The refit saw train + validation rows: its imputer's medians are theirs.
+    imputers = trained.pipeline.named_steps["prepare"].named_transformers_["numeric"]
+    first = config.features.numeric[0]
+    seen = pd.concat([split.train, split.validation])[first].median()
+    assert imputers.named_transformers_["impute_median"].statistics_[0] == pytest.approx(seen)
+    y_true, proba = predict(config, trained.pipeline, split.test)
+    assert len(proba) == len(y_true) == 300
+
+
+def test_a_run_records_params_metrics_lineage_and_renders_its_decision(
+    config: RetrainConfig, split: Split, trained: TrainedModel
+):
+    evaluation = evaluate(config, trained.pipeline, trained.threshold, split)
+    table = TrainingTable(pd.concat([split.train, split.test]), rows_without_label=0)
+
+    record = training_record(
+        config, table, split, trained, evaluation, {"audit": []}, "retrain-x", "run-1"
+    )
+
+    assert record.params["train_rows"] == 900 and record.params["test_months"] == "2013-03"
+    assert record.metrics["test_roc_auc"] == evaluation.metrics["roc_auc"]
+    assert record.tags["prefect_flow_run_id"] == "run-1" and len(record.data_digest) == 64
+    assert list(record.input_example.columns) == trained.features
+    assert {"config.json", "data/audit.json"} <= record.documents.keys()
+    logged = LoggedModel("r1", "3", "flights-delay", "7")
+    links = mlflow_links("http://mlflow:5000/", logged)
+    assert links.run == "http://mlflow:5000/#/experiments/3/runs/r1"
+    assert links.model_version == "http://mlflow:5000/#/models/flights-delay/versions/7"
+    decision = decide(0.8, None, None, config.promotion)
+    assert "### flights-delay v7: **promoted**" in decision_markdown(logged, decision)
