@@ -107,6 +107,11 @@ class Home:
         return self.root / "stack"
 
     @property
+    def locks(self) -> Path:
+        """Lock files (``flock``) that serialise writers without a Prefect server."""
+        return self.root / "locks"
+
+    @property
     def mlflow_uri(self) -> str:
         """The tracking URI in force: MLFLOW_TRACKING_URI wins over the local database."""
         return settings().mlflow_tracking_uri or f"sqlite:///{self.mlflow_db}"

@@ -1,20 +1,71 @@
 """Markdown a person reads in the Prefect UI, rendered from the run's results (never parsed)."""
 
-from retrainer.domain.promotion import Decision
+from retrainer.domain.comparison import Comparison, SliceRow
+from retrainer.domain.fingerprint import Unchanged
+from retrainer.domain.promotion import Decision, format_p
 from retrainer.domain.records import LoggedModel
 
 
+def _number(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None or value != value else f"{value:.{digits}f}"
+
+
 def decision_markdown(logged: LoggedModel, decision: Decision) -> str:
-    """The promotion decision: verdict, reason, the two scores side by side."""
-    before = "-" if decision.champion_metric is None else f"{decision.champion_metric:.4f}"
+    """The promotion decision: verdict, reason, the two scores, the evidence and the slices."""
     champion = f"v{decision.champion_before}" if decision.champion_before else "-"
-    return (
+    text = (
         f"### {logged.model} v{logged.version}: **{decision.decision}**\n\n"
         f"{decision.reason}\n\n"
         f"| | {decision.metric} |\n|---|---|\n"
-        f"| challenger v{logged.version} | {decision.challenger_metric:.4f} |\n"
-        f"| champion {champion} | {before} |\n\n"
-        f"MLflow run `{logged.run_id}`, model `{logged.model_uri}`"
+        f"| challenger v{logged.version} | {_number(decision.challenger_metric)} |\n"
+        f"| champion {champion} | {_number(decision.champion_metric)} |\n\n"
+    )
+    if decision.comparison is not None:
+        text += comparison_markdown(decision.comparison)
+    return text + f"MLflow run `{logged.run_id}`, model `{logged.model_uri}`"
+
+
+def comparison_markdown(c: Comparison) -> str:
+    """The paired test and the slice table of a comparison."""
+    s = c.significance
+    text = (
+        f"**Gain** {s.gain:+.4f}, {s.level:.0%} CI {s.low:+.4f} to {s.high:+.4f}; "
+        f"{s.method}, p {format_p(s.p_value)}; {s.rows} rows compared"
+        + (f" ({c.note})" if c.note else "")
+        + "\n\n"
+    )
+    if c.slices:
+        text += slice_markdown(c.slices, c.metric) + "\n"
+    return text
+
+
+def slice_markdown(rows: list[SliceRow], metric: str) -> str:
+    """The per-slice table: rows, both models, the change, whether it was checked or lost."""
+    compared = any(r.champion is not None for r in rows)
+    if not compared:
+        lines = [f"| slice | rows | {metric} |", "|---|---|---|"]
+        lines += [f"| {r.column}={r.value} | {r.rows} | {_number(r.challenger)} |" for r in rows]
+        return "\n".join(lines) + "\n"
+    lines = [
+        f"| slice | rows | challenger {metric} | champion {metric} | change | checked |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        mark = "**loses**" if r.loses else ("yes" if r.gated else "too small")
+        change = "-" if r.change is None or r.change != r.change else f"{r.change:+.4f}"
+        lines.append(
+            f"| {r.column}={r.value} | {r.rows} | {_number(r.challenger)} | "
+            f"{_number(r.champion)} | {change} | {mark} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def no_change_markdown(model: str, unchanged: Unchanged) -> str:
+    """Why a retrain trained and registered nothing."""
+    return (
+        f"### {model}: **no change**\n\n{unchanged.reason}\n\n"
+        f"The version that trained on this data: v{unchanged.past.version} "
+        f"(MLflow run `{unchanged.past.run_id}`)."
     )
 
 
