@@ -98,7 +98,7 @@ def champion_inputs(
     missing = [c for c in key if c not in table.frame.columns]
     if missing:
         raise ValueError(f"its rows have no key columns {missing} to align them by")
-    rows = table.frame[key + columns].drop_duplicates(subset=key)
+    rows = table.frame[list(dict.fromkeys(key + columns))].drop_duplicates(subset=key)
     aligned = test[key].merge(rows, on=key, how="left", indicator=True, validate="one_to_one")
     found = (aligned.pop("_merge") == "both").to_numpy()
     return aligned[columns], found
