@@ -30,12 +30,8 @@ LOCK_TIMEOUT_SECONDS = 120.0  # alias moves take well under a second; longer mea
 PROMOTE = "promote"
 
 
-class AliasConflict(RuntimeError):
-    """The alias is not where the caller expected it (someone moved it meanwhile)."""
-
-
-class VersionUnusable(ValueError):
-    """The version asked for does not exist or is not ready to serve."""
+class MoveRefused(ValueError):
+    """A move by hand that cannot be made: no reason, no such version, nothing to roll back."""
 
 
 @contextmanager
@@ -91,17 +87,19 @@ def history(registered_model: str) -> list[AliasMove]:
 
 
 def usable_version(registered_model: str, version: str) -> tracking.VersionInfo:
-    """The version, if it exists and is ready; ``VersionUnusable`` saying why otherwise."""
+    """The version, if it exists and is ready; ``MoveRefused`` saying why otherwise."""
     info = tracking.model_version(registered_model, version)
     if info is None:
-        raise VersionUnusable(f"{registered_model} has no version {version}")
+        raise MoveRefused(f"{registered_model} has no version {version}")
     if info.status != "READY":
-        raise VersionUnusable(f"{registered_model} v{version} is {info.status}, not READY")
+        raise MoveRefused(f"{registered_model} v{version} is {info.status}, not READY")
     return info
 
 
 def _move_and_record(registered_model: str, version: str, **move: str) -> AliasMove:
     """Move ``champion`` to ``version`` and record it; on a failed record, put it back."""
+    if not move["reason"].strip():
+        raise MoveRefused("say why: a move by hand needs a reason (--reason)")
     moved = move_alias(registered_model, tracking.CHAMPION, version, **move)
     try:
         return record_move(registered_model, moved)
@@ -115,7 +113,7 @@ def promote(registered_model: str, version: str, reason: str, by: str, run: str 
     with registry_lock(registered_model):
         usable_version(registered_model, version)
         if tracking.alias_version(registered_model, tracking.CHAMPION) == version:
-            raise AliasConflict(f"{registered_model} v{version} is already the champion")
+            raise MoveRefused(f"{registered_model} v{version} is already the champion")
         return _move_and_record(
             registered_model, version, action=PROMOTE, reason=reason, by=by, run=run
         )
@@ -128,7 +126,7 @@ def rollback(registered_model: str, reason: str, by: str, run: str = "") -> Alia
         try:
             target = rollback_target(history(registered_model), current)
         except HistoryError as exc:
-            raise AliasConflict(str(exc)) from exc
+            raise MoveRefused(str(exc)) from exc
         usable_version(registered_model, target)
         return _move_and_record(
             registered_model, target, action=ROLLBACK, reason=reason, by=by, run=run

@@ -40,6 +40,11 @@ class AliasMove:
         return f"{PREFIX}{self.seq:06d}", json.dumps(body, sort_keys=True)
 
 
+def version_label(version: str | None) -> str:
+    """``v3``, or ``none`` for an alias that pointed nowhere."""
+    return "none" if version is None else f"v{version}"
+
+
 def parse_history(tags: dict[str, str]) -> list[AliasMove]:
     """Every move recorded in a registered model's tags, oldest first."""
     moves = []

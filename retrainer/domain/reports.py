@@ -2,6 +2,7 @@
 
 from retrainer.domain.comparison import Comparison, SliceRow
 from retrainer.domain.fingerprint import Unchanged
+from retrainer.domain.history import AliasMove, version_label
 from retrainer.domain.promotion import Decision, format_p
 from retrainer.domain.records import LoggedModel
 
@@ -66,6 +67,15 @@ def no_change_markdown(model: str, unchanged: Unchanged) -> str:
         f"### {model}: **no change**\n\n{unchanged.reason}\n\n"
         f"The version that trained on this data: v{unchanged.past.version} "
         f"(MLflow run `{unchanged.past.run_id}`)."
+    )
+
+
+def move_markdown(model: str, move: AliasMove) -> str:
+    """One alias move by hand: what moved where, why, by whom."""
+    return (
+        f"### {model}@{move.alias}: {version_label(move.from_version)} -> "
+        f"{version_label(move.to_version)} ({move.action})\n\n"
+        f"{move.reason}\n\nBy {move.by}, {move.when}; history entry #{move.seq}."
     )
 
 
