@@ -14,6 +14,7 @@ from retrainer.domain.promotion import NO_CHANGE
 from tasks.audit import audit_data
 from tasks.champion import check_unchanged, score_champion
 from tasks.evaluate import evaluate_model
+from tasks.explain import explain_and_card
 from tasks.features import build_features, split_by_time
 from tasks.ingest import ingest_source, read_validated
 from tasks.naming import name_run
@@ -62,6 +63,7 @@ def retrain(config: RetrainConfig, force: bool = False) -> RetrainSummary:
     data_reports = {"ingested": ingested, "audit": audit, "training_validation": validation}
     logged = log_to_mlflow(config, table, split, trained, evaluation, data_reports, run_name)
     champion = score_champion(config, frames, split, trained, evaluation, logged)
+    explain_and_card(config, frames, table, split, trained, logged, champion)
     decision = promotion_gate(config, evaluation, champion)
     if decision.promote and config.promotion.require_approval:
         verdict = approve_promotion(
