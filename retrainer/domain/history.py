@@ -64,14 +64,20 @@ def next_seq(moves: list[AliasMove]) -> int:
 
 
 def champion_line(moves: list[AliasMove]) -> list[str]:
-    """The champions in force, oldest first: a promotion pushes a version, a rollback pops one."""
+    """The champions in force, oldest first: a promotion pushes a version, a rollback pops one.
+
+    A move's ``from_version`` counts too, so a champion set before the history began (or
+    outside it) is still one to return to.
+    """
     line: list[str] = []
     for move in moves:
         if move.alias != CHAMPION or move.to_version is None:
             continue
         if move.action == ROLLBACK and line:
             line.pop()
-        else:
+        elif move.from_version is not None and (not line or line[-1] != move.from_version):
+            line.append(move.from_version)
+        if not line or line[-1] != move.to_version:
             line.append(move.to_version)
     return line
 

@@ -70,3 +70,9 @@ def test_rollback_walks_back_through_promotions_not_forth():
 def test_rollback_says_why_it_cannot(champion, why):
     with pytest.raises(HistoryError, match=why):
         rollback_target([_move(1, "1")], champion)
+
+
+def test_a_champion_from_before_the_history_is_one_to_return_to():
+    promoted = AliasMove(1, "t", "champion", "1", "2", "promote", "better", "ana")
+    assert champion_line([promoted]) == ["1", "2"]
+    assert rollback_target([promoted], "2") == "1"
