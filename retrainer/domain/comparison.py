@@ -13,7 +13,7 @@ import pandas as pd
 
 from retrainer.domain.config import PromotionConfig, RetrainConfig
 from retrainer.domain.features import build_training_table, feature_columns
-from retrainer.domain.significance import GateMetric, Significance, compare_paired
+from retrainer.domain.significance import GateMetric, Significance, delong, paired_bootstrap
 
 # What defines a model's inputs: two configs equal on these build the same rows.
 INPUT_FIELDS = ("base", "lookups", "target", "features")
@@ -148,19 +148,17 @@ def compare(
 ) -> Comparison:
     """Both models on the same rows: metric values, the paired test and the slice table."""
     theirs, ours = champion.prediction(metric), challenger.prediction(metric)
+    level = 1 - config.significance_level
+    if metric.name == "roc_auc":  # DeLong: exact, and no resampling needed
+        significance = delong(y, theirs, ours, level)
+    else:
+        resamples = config.bootstrap_resamples
+        significance = paired_bootstrap(y, theirs, ours, metric, resamples, level, seed)
     return Comparison(
         champion_version=version,
         metric=metric.name,
         champion_value=metric.value(y, theirs),
         challenger_value=metric.value(y, ours),
-        significance=compare_paired(
-            y,
-            theirs,
-            ours,
-            metric,
-            config.bootstrap_resamples,
-            1 - config.significance_level,
-            seed,
-        ),
+        significance=significance,
         slices=slice_table(y, ours, theirs, slices, metric, config),
     )

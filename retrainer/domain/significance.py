@@ -272,18 +272,3 @@ def bootstrap_interval(
         return math.nan, math.nan
     tail = (1 - level) / 2
     return float(np.quantile(values, tail)), float(np.quantile(values, 1 - tail))
-
-
-def compare_paired(
-    y: np.ndarray,
-    champion: np.ndarray,
-    challenger: np.ndarray,
-    metric: GateMetric,
-    resamples: int,
-    level: float,
-    seed: int,
-) -> Significance:
-    """DeLong for ROC AUC, a paired bootstrap for every other metric."""
-    if metric.name == "roc_auc":
-        return delong(y, champion, challenger, level)
-    return paired_bootstrap(y, champion, challenger, metric, resamples, level, seed)
