@@ -68,7 +68,7 @@ def no_change_reason(fingerprint: Fingerprint, past: PastTraining, champion: str
     against = f"champion v{champion}" if champion else "no champion"
     what = "it is the champion" if past.version == champion else f"{past.decision}, {against}"
     return (
-        f"no change: training data {fingerprint.data_sha256[:12]} and training config "
+        f"training data {fingerprint.data_sha256[:12]} and training config "
         f"{fingerprint.config_sha256[:12]} are those of v{past.version} ({what}); nothing "
         "trained or registered (force=true, `retrainer run --force`, retrains anyway)"
     )

@@ -38,7 +38,5 @@ def test_a_version_judged_against_the_champion_answers_for_the_same_training():
 def test_the_reason_says_which_version_and_how_to_force():
     past = PastTraining("4", "r4", "rejected", champion_before="3")
     reason = no_change_reason(Fingerprint("a" * 64, "b" * 64), past, "3")
-    assert reason.startswith(
-        "no change: training data aaaaaaaaaaaa and training config bbbbbbbbbbbb"
-    )
+    assert reason.startswith("training data aaaaaaaaaaaa and training config bbbbbbbbbbbb")
     assert "v4 (rejected, champion v3)" in reason and "--force" in reason
