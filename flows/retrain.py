@@ -75,7 +75,7 @@ def retrain(config: RetrainConfig, force: bool = False) -> RetrainSummary:
         decision = apply_review(logged, decision, verdict)
     # Compare-and-set of the alias, then the record; a failed record undoes the move.
     with registry_lock(config.mlflow.registered_model), transaction():
-        commit = move_aliases(logged, decision)
+        commit = move_aliases(logged, decision, run_name)
         decision = record_decision(config, logged, commit)
     return RetrainSummary(
         dataset=config.name,

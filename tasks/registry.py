@@ -57,7 +57,7 @@ def apply_review(logged: LoggedModel, decision: Decision, verdict: Verdict) -> D
 
 
 @task(name="move-aliases", cache_policy=NO_CACHE)
-def move_aliases(logged: LoggedModel, decision: Decision) -> Commit:
+def move_aliases(logged: LoggedModel, decision: Decision, run_name: str) -> Commit:
     """Compare and set: ``champion`` moves only if it is still the version the gate scored.
 
     Otherwise (or when not promoted) the new version becomes ``challenger``.
@@ -65,7 +65,7 @@ def move_aliases(logged: LoggedModel, decision: Decision) -> Commit:
     tracking.connect(home().mlflow_uri)
     settled = settle(decision, tracking.alias_version(logged.model, tracking.CHAMPION))
     alias = tracking.CHAMPION if settled.promote else tracking.CHALLENGER
-    by = f"retrain run {runtime.flow_run.name}"
+    by = f"retrain run {run_name}"
     if settled.approved_by:
         by = f"{settled.approved_by} (approved) for {by}"
     move = aliases.move_alias(

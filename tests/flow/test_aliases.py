@@ -46,7 +46,7 @@ def _gate_said_promote(version: str) -> Decision:
 def commit(config: RetrainConfig, logged: LoggedModel, decision: Decision) -> Decision:
     """The retrain flow's last step, alone: compare-and-set under the lock, then record."""
     with aliases.registry_lock(logged.model), transaction():
-        moved = move_aliases(logged, decision)
+        moved = move_aliases(logged, decision, f"retrain-flights-v{logged.version}")
         return record_decision(config, logged, moved)
 
 
@@ -81,6 +81,7 @@ def test_two_retrains_racing_end_with_one_champion_and_both_decisions(
     assert tags == {winner: "promoted", loser: "rejected"}
     moves = [(m.alias, m.from_version, m.to_version) for m in aliases.history(MODEL)]
     assert moves == [("champion", "1", winner), ("challenger", None, loser)]
+    assert aliases.history(MODEL)[0].by == f"retrain run retrain-flights-v{winner}"
 
 
 def test_a_decision_that_cannot_be_recorded_moves_nothing(
