@@ -11,12 +11,13 @@ from pathlib import Path
 
 from prefect.deployments.runner import RunnerDeployment
 
+from deployments.aliases import promote_deployment, rollback_deployment
 from deployments.ingest import ingest_deployment
 from deployments.retrain import retrain_deployment
 from retrainer.boundaries.prefect_api import ensure_lake_writer_limits
 from retrainer.domain.config import DataSet, load_dataset
 
-BUILDERS = (retrain_deployment, ingest_deployment)
+BUILDERS = (retrain_deployment, ingest_deployment, promote_deployment, rollback_deployment)
 
 
 def build_deployments(datasets: Iterable[DataSet]) -> list[RunnerDeployment]:

@@ -9,6 +9,7 @@ from retrainer.boundaries.settings import home
 from retrainer.domain.config import RetrainConfig
 from retrainer.domain.evaluation import Evaluation
 from retrainer.domain.features import Split, TrainingTable
+from retrainer.domain.fingerprint import CONFIG_TAG, DATA_TAG
 from retrainer.domain.links import mlflow_links
 from retrainer.domain.records import LoggedModel, training_record
 from retrainer.domain.reports import mlflow_location_markdown
@@ -35,6 +36,9 @@ def log_to_mlflow(
     logged = tracking.log_training_run(
         experiment_id, config.mlflow.registered_model, trained.pipeline, record
     )
+    # On the version too, so "has this training been done?" is one registry search.
+    fingerprint = {tag: record.tags[tag] for tag in (DATA_TAG, CONFIG_TAG)}
+    tracking.set_tags(logged.model, logged.version, None, fingerprint)
     get_run_logger().info("logged run %s as %s", logged.run_id, logged.model_uri)
     publish_mlflow_links(config, logged)
     return logged

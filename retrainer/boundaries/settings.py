@@ -107,6 +107,11 @@ class Home:
         return self.root / "stack"
 
     @property
+    def locks(self) -> Path:
+        """Lock files (``flock``) that serialise writers without a Prefect server."""
+        return self.root / "locks"
+
+    @property
     def mlflow_uri(self) -> str:
         """The tracking URI in force: MLFLOW_TRACKING_URI wins over the local database."""
         return settings().mlflow_tracking_uri or f"sqlite:///{self.mlflow_db}"
@@ -150,6 +155,8 @@ def environment_defaults(h: Home) -> dict[str, str]:
         # logs an error on every start when it cannot send it).
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "MLFLOW_DISABLE_TELEMETRY": "true",
+        # Reading a champion's config.json would draw a download progress bar in the CLI.
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
         "DO_NOT_TRACK": "true",
         "GX_ANALYTICS_ENABLED": "false",
         # The ephemeral server takes 15-44 s to start on 2 cores, above its 20 s default.

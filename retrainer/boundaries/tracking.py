@@ -4,9 +4,11 @@ Aliases, not stages (deprecated in MLflow 3): ``champion`` is the model in servi
 ``challenger`` the latest version that was evaluated but not promoted.
 """
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from retrainer.boundaries.settings import MLFLOW_UI_URL_FILE, Home
 from retrainer.domain.records import LoggedModel, TrainingRecord
@@ -16,6 +18,7 @@ CHALLENGER = "challenger"
 
 # Explicit requirements: inferring them costs 5-6 s per log_model (measured here).
 PIP_REQUIREMENTS = ["scikit-learn", "pandas", "numpy", "scipy"]
+T = TypeVar("T")
 
 
 def _mlflow():
@@ -91,15 +94,160 @@ def log_training_run(
     )
 
 
-def alias_version(registered_model: str, alias: str) -> str | None:
-    """The version an alias points to, or None."""
+class RegistryError(RuntimeError):
+    """The MLflow registry did not answer as it should: permissions, server error, no connection."""
+
+
+def _failure(what: str, exc: Exception) -> str:
+    code, message = getattr(exc, "error_code", ""), getattr(exc, "message", str(exc))
+    return (
+        f"the MLflow registry at {_mlflow().get_tracking_uri()} failed to {what}: {code}: {message}"
+    )
+
+
+@contextmanager
+def _registry(what: str) -> Iterator[None]:
+    """Turn any MLflow failure while doing ``what`` into one clear ``RegistryError``."""
     from mlflow.exceptions import MlflowException
 
-    client = _mlflow().MlflowClient()
     try:
-        return str(client.get_model_version_by_alias(registered_model, alias).version)
-    except MlflowException:
+        yield
+    except MlflowException as exc:
+        raise RegistryError(_failure(what, exc)) from exc
+
+
+def _lookup(what: str, call: Callable[[], T]) -> T | None:
+    """``call()``; None only when the registry says the thing does not exist.
+
+    Any other answer (403, 500, no connection) raises ``RegistryError``: "cannot tell" must
+    never be read as "there is none".
+    """
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return call()
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise RegistryError(_failure(what, exc)) from exc
+
+
+def alias_version(registered_model: str, alias: str) -> str | None:
+    """The version an alias points to; None only when the model or the alias does not exist.
+
+    Read from the registered model's alias table: MLflow answers a missing alias with
+    INVALID_PARAMETER_VALUE, the same code as for a malformed request, so asking for the
+    alias itself could not tell "no champion" from "a broken question".
+    """
+    client = _mlflow().MlflowClient()
+    found = _lookup(
+        f"say which version of {registered_model} is {alias!r}",
+        lambda: client.get_registered_model(registered_model),
+    )
+    version = None if found is None else found.aliases.get(alias)
+    return None if version is None else str(version)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """A registered model version as the registry describes it."""
+
+    version: str
+    run_id: str
+    status: str
+    source: str
+    tags: dict[str, str]
+
+
+def model_version(registered_model: str, version: str) -> VersionInfo | None:
+    """A registered version (``source``: where its files are), or None when it does not exist."""
+    client = _mlflow().MlflowClient()
+    found = _lookup(
+        f"read {registered_model} v{version}",
+        lambda: client.get_model_version(registered_model, version),
+    )
+    if found is None:
         return None
+    with _registry(f"find the files of {registered_model} v{version}"):
+        source = client.get_model_version_download_uri(registered_model, version)
+    return VersionInfo(
+        str(found.version), found.run_id or "", str(found.status), source, dict(found.tags)
+    )
+
+
+def search_versions(registered_model: str, tags: dict[str, str]) -> list[VersionInfo]:
+    """Versions of a model carrying all of ``tags`` (exact values)."""
+    clauses = [f"name = '{registered_model}'"]
+    clauses += [f"tags.`{key}` = '{value}'" for key, value in tags.items()]
+    with _registry(f"search the versions of {registered_model}"):
+        found = _mlflow().MlflowClient().search_model_versions(" and ".join(clauses))
+    return [
+        VersionInfo(str(v.version), v.run_id or "", str(v.status), v.source, dict(v.tags))
+        for v in found
+    ]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What a run logged: params, tags and metrics."""
+
+    params: dict[str, str]
+    tags: dict[str, str]
+    metrics: dict[str, float]
+
+
+def run_record(run_id: str) -> RunRecord:
+    """A run's params, tags and metrics."""
+    with _registry(f"read run {run_id}"):
+        data = _mlflow().MlflowClient().get_run(run_id).data
+    return RunRecord(dict(data.params), dict(data.tags), dict(data.metrics))
+
+
+def run_document(run_id: str, path: str) -> Any:
+    """A JSON document logged on a run (e.g. ``config.json``)."""
+    return _mlflow().artifacts.load_dict(f"runs:/{run_id}/{path}")
+
+
+def log_run_artifacts(
+    run_id: str, documents: dict[str, Any], texts: dict[str, str], figures: dict[str, Any]
+) -> None:
+    """Add JSON documents, text files and matplotlib figures to a run (finished or not)."""
+    import matplotlib.pyplot as plt
+
+    client = _mlflow().MlflowClient()
+    with _registry(f"log artifacts on run {run_id}"):
+        for name, document in documents.items():
+            client.log_dict(run_id, document, name)
+        for name, text in texts.items():
+            client.log_text(run_id, text, name)
+        for name, figure in figures.items():
+            client.log_figure(run_id, figure, name)
+            plt.close(figure)
+
+
+def set_tags(registered_model: str, version: str, run_id: str | None, tags: dict[str, str]) -> None:
+    """Tag a version (and its run, when given) with each of ``tags``."""
+    client = _mlflow().MlflowClient()
+    with _registry(f"tag {registered_model} v{version}"):
+        for key, value in tags.items():
+            client.set_model_version_tag(registered_model, version, key, value)
+            if run_id:
+                client.set_tag(run_id, key, value)
+
+
+def registered_model_tags(registered_model: str) -> dict[str, str]:
+    """The tags of a registered model (empty when the model does not exist yet)."""
+    found = _lookup(
+        f"read {registered_model}",
+        lambda: _mlflow().MlflowClient().get_registered_model(registered_model),
+    )
+    return {} if found is None else dict(found.tags)
+
+
+def set_registered_model_tag(registered_model: str, key: str, value: str) -> None:
+    """Set one tag on a registered model."""
+    with _registry(f"tag the registered model {registered_model}"):
+        _mlflow().MlflowClient().set_registered_model_tag(registered_model, key, value)
 
 
 def load_model(registered_model: str, version: str) -> Any:
@@ -108,25 +256,33 @@ def load_model(registered_model: str, version: str) -> Any:
 
 
 def record_decision(
-    registered_model: str, version: str, run_id: str, decision: dict[str, Any]
+    registered_model: str,
+    version: str,
+    run_id: str,
+    decision: dict[str, Any],
+    tags: dict[str, str],
 ) -> None:
-    """Tag the version and its run with the promotion decision and its reason."""
-    mlflow = _mlflow()
-    client = mlflow.MlflowClient()
-    for key in ("decision", "reason", "champion_before"):
-        value = str(decision.get(key))
-        client.set_model_version_tag(registered_model, version, f"promotion.{key}", value)
-        client.set_tag(run_id, f"promotion.{key}", value)
-    client.log_dict(run_id, decision, "promotion.json")
-    if decision.get("champion_metric") is not None:
-        client.log_metric(
-            run_id, "champion_test_" + decision["metric"], decision["champion_metric"]
-        )
+    """Tag the version and its run with the decision; ``promotion.json`` holds all of it."""
+    set_tags(registered_model, version, run_id, tags)
+    client = _mlflow().MlflowClient()
+    with _registry(f"record the decision on run {run_id}"):
+        client.log_dict(run_id, decision, "promotion.json")
+        if decision.get("champion_metric") is not None:
+            client.log_metric(
+                run_id, "champion_test_" + decision["metric"], decision["champion_metric"]
+            )
 
 
 def set_alias(registered_model: str, alias: str, version: str) -> None:
     """Point ``alias`` at ``version`` (one atomic registry update)."""
-    _mlflow().MlflowClient().set_registered_model_alias(registered_model, alias, version)
+    with _registry(f"point {registered_model}@{alias} at v{version}"):
+        _mlflow().MlflowClient().set_registered_model_alias(registered_model, alias, version)
+
+
+def delete_alias(registered_model: str, alias: str) -> None:
+    """Remove ``alias`` from the registered model."""
+    with _registry(f"remove {registered_model}@{alias}"):
+        _mlflow().MlflowClient().delete_registered_model_alias(registered_model, alias)
 
 
 def version_threshold(registered_model: str, version: str) -> float:

@@ -33,7 +33,7 @@ def review(decision: Decision, verdict: Verdict, champion_now: str | None) -> De
             f"{_version(decision.champion_before)} to {_version(champion_now)} while waiting; "
             "retrain to compare with the new champion",
         )
-    return replace(decision, reason=f"{decision.reason}; approved by {who}{said}")
+    return replace(decision, reason=f"{decision.reason}; approved by {who}{said}", approved_by=who)
 
 
 def _not_promoted(decision: Decision, why: str) -> Decision:

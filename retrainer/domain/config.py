@@ -180,6 +180,32 @@ class PromotionConfig(_Strict):
     min_value: float = Field(default=0.55, description="never promote below this, even first")
     require_approval: bool = False
     approval_timeout_seconds: int = 3600
+    significance_level: float = Field(
+        default=0.05,
+        gt=0,
+        lt=1,
+        description="promote only if a paired test (DeLong for roc_auc, a paired bootstrap "
+        "otherwise) finds the gain real at this level (two-sided p below it)",
+    )
+    bootstrap_resamples: int = Field(
+        default=1000, ge=100, description="resamples of the paired bootstrap and the intervals"
+    )
+    slices: list[str] = Field(
+        default_factory=list,
+        description="columns whose values are checked one by one (e.g. carrier, origin): "
+        "no slice may lose more than `slice_tolerance`",
+    )
+    slice_tolerance: float = Field(
+        default=0.02, ge=0, description="largest loss in the metric any slice may take"
+    )
+    slice_min_rows: int = Field(
+        default=300, ge=1, description="smaller slices are reported, not gated (too noisy)"
+    )
+    on_overlap: Literal["refuse", "compare_on_unseen_rows", "promote_anyway"] = Field(
+        default="refuse",
+        description="when the champion was trained on months this run tests on: refuse the "
+        "comparison, compare on the test rows it never saw, or promote without comparing",
+    )
 
 
 class ScheduleConfig(_Strict):
@@ -242,6 +268,16 @@ class EvaluationConfig(_Strict):
         default=2000, ge=0, description="test rows sampled for permutation importance (0: off)"
     )
     importance_repeats: int = Field(default=3, ge=1)
+    shap_rows: int = Field(
+        default=1000, ge=0, description="test rows sampled for SHAP summaries (0: off)"
+    )
+
+
+class ModelCardConfig(_Strict):
+    """What a person states about the model; the card adds data, metrics and slices."""
+
+    intended_use: str = Field(default="", description="who uses the predictions, for what")
+    limitations: list[str] = Field(default_factory=list, description="known limits, in words")
 
 
 class MlflowConfig(_Strict):
@@ -265,6 +301,7 @@ class RetrainConfig(_Strict):
     promotion: PromotionConfig = Field(default_factory=PromotionConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     mlflow: MlflowConfig
+    model_card: ModelCardConfig = Field(default_factory=ModelCardConfig)
     training_suite: str = Field(description="expectation suite for the joined training table")
     sample_fraction: float | None = Field(
         default=None, gt=0, le=1, description="train on a random sample (tests, quick looks)"
@@ -278,6 +315,17 @@ class RetrainConfig(_Strict):
             raise ValueError(f"unknown sources {sorted(missing)}; declared: {sorted(names)}")
         if self.source(self.base).time_column is None:
             raise ValueError(f"base source {self.base!r} needs a time_column for the split")
+        return self
+
+    @model_validator(mode="after")
+    def _slices_are_columns(self) -> "RetrainConfig":
+        known = {*self.features.numeric, *self.features.categorical, *self.source(self.base).key}
+        unknown = [column for column in self.promotion.slices if column not in known]
+        if unknown:
+            raise ValueError(
+                f"promotion.slices {unknown} are neither features nor key columns of "
+                f"{self.base!r}; pick from {sorted(known)}"
+            )
         return self
 
     def source(self, name: str) -> SourceConfig:

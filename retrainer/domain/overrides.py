@@ -1,6 +1,7 @@
 """``--param key=value`` overrides of a config, by dotted path (``model.params.max_iter=50``)."""
 
 import copy
+import json
 from typing import Any
 
 import yaml
@@ -26,6 +27,24 @@ def parse_assignments(assignments: list[str]) -> dict[str, Any]:
             parsed[path] = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError as exc:
             raise OverrideError(f"{assignment!r}: value is not valid YAML: {exc}") from exc
+    return parsed
+
+
+def parse_arguments(assignments: list[str]) -> dict[str, Any]:
+    """``["version=2", "reason=bad data"]`` -> ``{"version": 2, "reason": "bad data"}``.
+
+    Top-level flow parameters: a value that reads as JSON is that value, anything else is
+    text (so ``reason=yes`` stays the word, unlike YAML).
+    """
+    parsed: dict[str, Any] = {}
+    for assignment in assignments:
+        name, sep, raw = assignment.partition("=")
+        if not sep or not name.strip() or "." in name:
+            raise OverrideError(f"{assignment!r} is not name=value (e.g. version=2)")
+        try:
+            parsed[name.strip()] = json.loads(raw)
+        except ValueError:
+            parsed[name.strip()] = raw
     return parsed
 
 

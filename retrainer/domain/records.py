@@ -11,6 +11,7 @@ import pandas as pd
 from retrainer.domain.config import RetrainConfig
 from retrainer.domain.evaluation import Evaluation
 from retrainer.domain.features import Split, TrainingTable, content_hash, model_inputs
+from retrainer.domain.fingerprint import CONFIG_TAG, DATA_TAG, training_config_hash
 from retrainer.domain.training import TrainedModel
 
 
@@ -81,7 +82,8 @@ def training_record(
         },
         tags={
             "dataset": config.name,
-            "training_data_sha256": digest,
+            DATA_TAG: digest,
+            CONFIG_TAG: training_config_hash(config),
             "prefect_flow_run_id": flow_run_id,
         },
         documents={

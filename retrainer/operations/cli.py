@@ -68,16 +68,105 @@ def land(
         typer.echo("no Prefect server answers (`make up` starts one): no landing event sent")
 
 
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        "-p",
+        help="override a config field, e.g. model.params.max_iter=50 (repeatable)",
+    ),
+]
+
+
 @app.command()
-def run(config: ConfigOption = config_path()) -> None:
+def run(
+    config: ConfigOption = config_path(),
+    param: ParamOption = None,
+    force: Annotated[
+        bool, typer.Option(help="retrain even if data and training config are unchanged")
+    ] = False,
+) -> None:
     """Run the retrain flow once and print what it did."""
     h = configure_environment()
     dataset = _load(config)
+    from retrainer.domain.overrides import OverrideError, apply_overrides, parse_assignments
+
+    retrain_config = dataset.config
+    if param:
+        try:
+            base = dataset.config.model_dump(mode="json")
+            retrain_config = apply_overrides(base, parse_assignments(param))
+        except OverrideError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
     from flows.retrain import retrain
     from retrainer.operations.console import format_summary
 
-    summary = retrain(dataset.config)
+    summary = retrain(retrain_config, force=force)
     typer.echo(format_summary(summary, h.root, h.mlflow_uri))
+
+
+ReasonOption = Annotated[str, typer.Option("--reason", help="why (recorded in the history)")]
+ByOption = Annotated[str | None, typer.Option("--by", help="who asks (default: your user name)")]
+
+
+def _move(config: Path, move) -> None:
+    """Run an alias move by hand on the config's model; refusals end with exit 1."""
+    h = configure_environment()
+    model = _load(config).config.mlflow.registered_model
+    from retrainer.boundaries import aliases, tracking
+    from retrainer.boundaries.locks import LockTimeout
+    from retrainer.operations.console import move_text
+
+    tracking.connect(h.mlflow_uri)
+    try:
+        done = move(aliases, model)
+    except (aliases.MoveRefused, tracking.RegistryError, LockTimeout) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(move_text(model, done))
+
+
+@app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="the model version to make champion")],
+    reason: ReasonOption,
+    config: ConfigOption = config_path(),
+    by: ByOption = None,
+) -> None:
+    """Make a model version the champion by hand, whatever the gate said (recorded)."""
+    import getpass
+
+    who = by or getpass.getuser()
+    _move(config, lambda aliases, model: aliases.promote(model, version, reason, who))
+
+
+@app.command()
+def rollback(
+    reason: ReasonOption, config: ConfigOption = config_path(), by: ByOption = None
+) -> None:
+    """Give the champion alias back to the previous champion (recorded)."""
+    import getpass
+
+    who = by or getpass.getuser()
+    _move(config, lambda aliases, model: aliases.rollback(model, reason, who))
+
+
+@app.command()
+def history(config: ConfigOption = config_path()) -> None:
+    """Every move of the model's aliases: when, from, to, why, by which run or person."""
+    h = configure_environment()
+    model = _load(config).config.mlflow.registered_model
+    from retrainer.boundaries import aliases, tracking
+    from retrainer.operations.console import history_text
+
+    tracking.connect(h.mlflow_uri)
+    try:
+        moves = aliases.history(model)
+    except tracking.RegistryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(history_text(model, moves))
 
 
 @app.command()
@@ -180,15 +269,18 @@ def trigger(
     dataset: Annotated[str, typer.Argument(help="the deployment's name: the config's `name`")] = (
         "flights"
     ),
-    param: Annotated[
+    param: ParamOption = None,
+    arg: Annotated[
         list[str] | None,
         typer.Option(
-            "--param",
-            "-p",
-            help="override a config field, e.g. model.params.max_iter=50 (repeatable)",
+            "--arg",
+            help="a flow parameter other than the config, e.g. version=2 or reason='...' "
+            "(JSON values: 2 is a number, true a boolean, other text a string)",
         ),
     ] = None,
-    flow: Annotated[str, typer.Option(help="which flow's deployment")] = "retrain",
+    flow: Annotated[
+        str, typer.Option(help="which flow's deployment: retrain, ingest, promote, rollback")
+    ] = "retrain",
     wait: Annotated[bool, typer.Option(help="follow the run until it ends")] = False,
     idempotency_key: Annotated[
         str | None, typer.Option(help="the same key never starts a second run (default: new)")
@@ -200,13 +292,18 @@ def trigger(
     """Start a run of a deployment over the Prefect API, with config overrides."""
     configure_environment()
     _require_server()
-    from retrainer.domain.overrides import OverrideError, parse_assignments
+    from retrainer.domain.overrides import OverrideError, parse_arguments, parse_assignments
     from retrainer.operations.console import finished_text
     from retrainer.operations.trigger import TriggerError, follow
     from retrainer.operations.trigger import trigger as start_run
 
     try:
-        run = start_run(f"{flow}/{dataset}", parse_assignments(param or []), idempotency_key)
+        run = start_run(
+            f"{flow}/{dataset}",
+            parse_assignments(param or []),
+            idempotency_key,
+            parse_arguments(arg or []),
+        )
     except (OverrideError, TriggerError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

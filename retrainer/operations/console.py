@@ -4,6 +4,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from retrainer.domain.history import AliasMove, version_label
+from retrainer.domain.promotion import format_p
 from retrainer.operations.servers import StackUrls
 from retrainer.operations.trigger import Finished
 
@@ -28,12 +30,60 @@ def format_summary(summary, root: Path, mlflow_uri: str) -> str:
             f"retrain {summary.dataset}: MLflow run {summary.run_id}",
             f"  model      {summary.model} version {summary.version} -> alias '{summary.alias}'",
             f"  decision   {summary.decision}: {summary.reason}",
+            *_evidence(summary.promotion),
             f"  test       months {test}, {int(m['n_rows'])} rows",
             f"  metrics    {metrics}",
             f"  confusion  {confusion}  (threshold {m['threshold']:.3f})",
             f"  state      {root}  (MLflow: {mlflow_uri})",
         ]
     )
+
+
+def _evidence(promotion: dict | None) -> list[str]:
+    """The comparison behind a decision: gain, interval, p-value, the slices that lost."""
+    comparison = (promotion or {}).get("comparison")
+    if not comparison:
+        return []
+    s = comparison["significance"]
+    lines = [
+        f"  evidence   {comparison['metric']} gain {s['gain']:+.4f} "
+        f"({s['level']:.0%} CI {s['low']:+.4f} to {s['high']:+.4f}), {s['method']} "
+        f"p {format_p(s['p_value'])}, {s['rows']} rows"
+    ]
+    slices = comparison["slices"]
+    if slices:
+        losing = [f"{r['column']}={r['value']} {r['change']:+.4f}" for r in slices if r["loses"]]
+        checked = sum(r["gated"] for r in slices)
+        lines.append(
+            f"  slices     {checked} checked, {len(losing)} losing"
+            + (f": {', '.join(losing)}" if losing else "")
+        )
+    return lines
+
+
+def move_text(model: str, move: AliasMove) -> str:
+    """One alias move, as the CLI confirms it."""
+    return (
+        f"{model}@{move.alias}: {version_label(move.from_version)} -> "
+        f"{version_label(move.to_version)} ({move.action} by {move.by}; history #{move.seq})\n"
+        f"  why: {move.reason}"
+    )
+
+
+def history_text(model: str, moves: list[AliasMove]) -> str:
+    """Every alias move of a model, oldest first: when, which alias, from, to, why, by whom."""
+    if not moves:
+        return f"{model}: no alias moves recorded yet"
+    lines = [f"{model}: {len(moves)} alias move(s), oldest first"]
+    for m in moves:
+        lines.append(
+            f"  #{m.seq:<4} {m.when}  {m.alias:<10} {version_label(m.from_version):>5} -> "
+            f"{version_label(m.to_version):<5} {m.action:<8} by {m.by}"
+        )
+        lines.append(f"        why: {m.reason}")
+        if m.run:
+            lines.append(f"        run: {m.run}")
+    return "\n".join(lines)
 
 
 def local_time(when: datetime, timezone: str) -> str:

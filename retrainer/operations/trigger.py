@@ -49,15 +49,21 @@ class Finished:
 
 
 def trigger(
-    deployment: str, overrides: dict[str, Any], idempotency_key: str | None = None
+    deployment: str,
+    overrides: dict[str, Any],
+    idempotency_key: str | None = None,
+    arguments: dict[str, Any] | None = None,
 ) -> Triggered:
-    """Create a run of ``flow/name`` with the deployment's config, ``overrides`` applied."""
+    """Create a run of ``flow/name`` with the deployment's config, ``overrides`` applied.
+
+    ``arguments`` are the flow's other parameters (a promotion's ``version`` and ``reason``).
+    """
     try:
         deployment_id, defaults = prefect_api.find_deployment(deployment)
-        parameters: dict[str, Any] = {}
+        parameters: dict[str, Any] = dict(arguments or {})
         if overrides:
             config = apply_overrides(defaults.get("config", {}), overrides)
-            parameters = {"config": config.model_dump(mode="json")}
+            parameters["config"] = config.model_dump(mode="json")
         requested_at = datetime.now(UTC)
         run = prefect_api.create_run(
             deployment_id, parameters, idempotency_key or str(uuid.uuid4())

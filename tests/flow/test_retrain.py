@@ -9,6 +9,7 @@ import pytest
 from mlflow import MlflowClient
 
 from flows.retrain import retrain
+from retrainer.boundaries import aliases
 from retrainer.boundaries.settings import expectations_dir
 from retrainer.boundaries.validation import DataValidationError
 from retrainer.domain.config import RetrainConfig
@@ -33,21 +34,41 @@ def test_first_run_registers_a_champion_with_metrics(flights_config: RetrainConf
     assert hasattr(model, "predict_proba")
 
 
-def test_a_worse_second_model_is_not_promoted(flights_config: RetrainConfig, landed: Path):
+def test_a_worse_model_without_the_weather_is_refused_like_with_like(
+    flights_config: RetrainConfig, landed: Path
+):
     first = retrain(flights_config)
     crippled = flights_config.model_copy(deep=True)
     crippled.model.params = {"max_iter": 1, "max_depth": 1}
+    crippled.features.numeric = [c for c in crippled.features.numeric if "weather" not in c]
+    crippled.lookups = [lookup for lookup in crippled.lookups if lookup.source != "weather"]
     crippled.promotion.min_value = 0.0  # let the comparison with the champion decide
 
     second = retrain(crippled)
 
     assert first.alias == "champion"
     assert second.decision == "rejected" and second.alias == "challenger"
-    assert "does not beat champion v1" in second.reason
+    assert "does not beat champion v1: gain -" in second.reason
+    # The champion was scored through its own features (with the weather): its own score.
+    comparison = second.promotion["comparison"]
     client = MlflowClient()
+    v1_test_auc = client.get_run(first.run_id).data.metrics["test_roc_auc"]
+    assert comparison["champion_value"] == pytest.approx(v1_test_auc, abs=1e-12)
+    assert comparison["significance"]["method"] == "DeLong"
+    assert comparison["significance"]["rows"] == first.metrics["n_rows"]
+    assert {r["column"] for r in comparison["slices"]} == {"carrier", "origin"}
     assert str(client.get_model_version_by_alias("flights-delay", "champion").version) == "1"
     assert str(client.get_model_version_by_alias("flights-delay", "challenger").version) == "2"
-    assert client.get_model_version("flights-delay", "2").tags["promotion.decision"] == "rejected"
+    tags = client.get_model_version("flights-delay", "2").tags
+    assert tags["promotion.decision"] == "rejected"
+    assert tags["promotion.p_value"] and tags["promotion.interval"].startswith("95% CI")
+    assert {"model_card.md", "promotion.json"} <= {
+        f.path for f in client.list_artifacts(second.run_id)
+    }
+    plots = {f.path for f in client.list_artifacts(second.run_id, "plots")}
+    assert {"plots/shap_summary.png", "plots/importance_change.png"} <= plots
+    moves = [(m.alias, m.from_version, m.to_version) for m in aliases.history("flights-delay")]
+    assert moves == [("champion", None, "1"), ("challenger", None, "2")]
 
 
 def test_failing_blocking_expectation_stops_before_training(

@@ -3,38 +3,116 @@
 import numpy as np
 import pytest
 
+from retrainer.domain.comparison import Comparison, SliceRow
 from retrainer.domain.config import PromotionConfig
 from retrainer.domain.evaluation import classification_metrics
 from retrainer.domain.modeling import best_f1_threshold
-from retrainer.domain.promotion import decide
+from retrainer.domain.promotion import (
+    ChampionEvidence,
+    decide,
+    decision_tags,
+    settle,
+    unavailable,
+)
+from retrainer.domain.significance import Significance
 
-GATE = PromotionConfig(metric="roc_auc", min_improvement=0.005, min_value=0.6)
+GATE = PromotionConfig(metric="roc_auc", min_improvement=0.005, min_value=0.6, slice_tolerance=0.02)
+
+
+def _compared(
+    gain: float, p: float = 0.001, slices: list[SliceRow] | None = None, version: str = "3"
+) -> ChampionEvidence:
+    significance = Significance("DeLong", gain, gain - 0.004, gain + 0.004, p, 0.95, 5000)
+    comparison = Comparison(version, "roc_auc", 0.70, 0.70 + gain, significance, slices or [])
+    return ChampionEvidence(version, comparison)
 
 
 def test_first_model_is_promoted_when_above_the_floor():
-    d = decide(0.7, None, None, GATE)
+    d = decide(0.7, ChampionEvidence(None), GATE)
     assert d.promote and d.reason.startswith("first model")
 
 
 def test_first_model_below_the_floor_is_not_promoted():
-    d = decide(0.55, None, None, GATE)
+    d = decide(0.55, ChampionEvidence(None), GATE)
     assert not d.promote and "below the floor 0.6" in d.reason
 
 
-@pytest.mark.parametrize(("challenger", "promote"), [(0.706, True), (0.704, False), (0.69, False)])
-def test_challenger_must_beat_champion_by_the_margin(challenger: float, promote: bool):
-    d = decide(challenger, 0.7, "3", GATE)
-    assert d.promote is promote
-    assert d.champion_before == "3" and "champion v3 0.7000" in d.reason
-
-
-def test_a_champion_that_cannot_score_blocks_automatic_promotion():
-    d = decide(0.9, None, "3", GATE)
-    assert not d.promote and "could not be scored" in d.reason
-
-
 def test_nan_metric_is_never_promoted():
-    assert not decide(float("nan"), None, None, GATE).promote
+    assert not decide(float("nan"), ChampionEvidence(None), GATE).promote
+
+
+def test_a_real_gain_is_promoted_with_its_evidence():
+    d = decide(0.72, _compared(0.02), GATE)
+
+    assert d.promote and d.decision == "promoted"
+    assert d.champion_before == "3" and d.champion_metric == 0.70
+    assert "beats champion v3" in d.reason
+    assert "gain +0.0200 (95% CI +0.0160 to +0.0240), DeLong p 0.0010" in d.reason
+
+
+@pytest.mark.parametrize(
+    ("gain", "p", "why"),
+    [
+        (0.004, 0.001, "gain +0.0040 is not above min_improvement 0.005"),
+        (0.02, 0.2, "not significant (p 0.2000 >= 0.05)"),
+        (-0.03, 0.0, "gain -0.0300 is not above min_improvement"),
+    ],
+)
+def test_a_small_lucky_or_negative_gain_is_rejected(gain: float, p: float, why: str):
+    d = decide(0.70 + gain, _compared(gain, p), GATE)
+
+    assert not d.promote and d.decision == "rejected"
+    assert d.reason.startswith("does not beat champion v3") and why in d.reason
+
+
+def test_a_slice_that_loses_too_much_blocks_the_promotion():
+    slices = [
+        SliceRow("carrier", "UA", 900, 0.61, 0.66, -0.05, gated=True, loses=True),
+        SliceRow("carrier", "AA", 800, 0.75, 0.70, 0.05, gated=True),
+        SliceRow("carrier", "HA", 20, 0.30, 0.80, -0.50),  # too small to gate
+    ]
+    d = decide(0.72, _compared(0.02, slices=slices), GATE)
+
+    assert not d.promote
+    assert "1 slice(s) lose more than 0.02: carrier=UA -0.0500 (900 rows)" in d.reason
+    assert decision_tags(d)["promotion.slices_losing"] == "carrier=UA"
+
+
+def test_a_champion_not_compared_is_kept_with_the_reason():
+    evidence = ChampionEvidence("3", not_compared="champion v3 was trained on 2013-12")
+    d = decide(0.9, evidence, GATE)
+
+    assert not d.promote and d.decision == "not compared"
+    assert "champion v3 was trained on 2013-12" in d.reason and "retrainer promote" in d.reason
+
+
+def test_promote_anyway_promotes_without_a_comparison():
+    evidence = ChampionEvidence("3", not_compared="trained on 2013-12", promote_anyway=True)
+    d = decide(0.9, evidence, GATE)
+    assert d.promote and "promote_anyway" in d.reason
+
+
+def test_an_unavailable_champion_never_promotes():
+    d = unavailable(0.9, None, "the MLflow registry failed: PERMISSION_DENIED", "roc_auc")
+    assert not d.promote and d.decision == "not compared" and "PERMISSION_DENIED" in d.reason
+
+
+def test_the_decision_is_void_when_the_champion_moved_since_scoring():
+    d = decide(0.72, _compared(0.02, version="3"), GATE)
+
+    assert settle(d, "3") == d
+    moved = settle(d, "5")
+    assert not moved.promote and moved.decision == "rejected"
+    assert moved.reason.startswith("the champion moved from v3 to v5 after this run compared")
+
+
+def test_decision_tags_carry_the_evidence():
+    tags = decision_tags(decide(0.72, _compared(0.02), GATE))
+
+    assert tags["promotion.decision"] == "promoted"
+    assert tags["promotion.gain"] == "+0.020000"
+    assert tags["promotion.interval"] == "95% CI +0.016000 to +0.024000"
+    assert tags["promotion.p_value"] == "0.0010" and tags["promotion.test"] == "DeLong"
 
 
 def test_metrics_and_confusion_matrix():
