@@ -9,7 +9,7 @@ from retrainer.domain.config import RetrainConfig, load_config
 from retrainer.domain.evaluation import evaluate
 from retrainer.domain.features import Split, TrainingTable, predict
 from retrainer.domain.links import mlflow_links
-from retrainer.domain.promotion import decide
+from retrainer.domain.promotion import ChampionEvidence, decide
 from retrainer.domain.records import LoggedModel, training_record
 from retrainer.domain.reports import decision_markdown
 from retrainer.domain.training import TrainedModel, train
@@ -86,5 +86,5 @@ def test_a_run_records_params_metrics_lineage_and_renders_its_decision(
     links = mlflow_links("http://mlflow:5000/", logged)
     assert links.run == "http://mlflow:5000/#/experiments/3/runs/r1"
     assert links.model_version == "http://mlflow:5000/#/models/flights-delay/versions/7"
-    decision = decide(0.8, None, None, config.promotion)
+    decision = decide(0.8, ChampionEvidence(None), config.promotion)
     assert "### flights-delay v7: **promoted**" in decision_markdown(logged, decision)
