@@ -15,10 +15,10 @@ VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run land up down trigger test lint format bench clean
+.PHONY: help install run land up up-postgres down trigger test lint format bench clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(UV):
 	@# A fresh machine has python3 and pip, not uv: bootstrap it in a private venv.
@@ -40,6 +40,9 @@ run: $(STAMP) ## Set up, land the demo data and run the retrain flow once
 
 up: $(STAMP) ## Start Prefect + MLflow servers and the deployments, print the URLs (UP_ARGS=...)
 	$(BIN)/retrainer up $(UP_ARGS)
+
+up-postgres: $(STAMP) ## `make up` with Prefect's and MLflow's data in a local PostgreSQL server
+	$(BIN)/retrainer up --postgres $(UP_ARGS)
 
 down: ## Stop exactly what `make up` started
 	@if [ -x $(BIN)/retrainer ]; then $(BIN)/retrainer down; else echo "no .venv: nothing to stop"; fi

@@ -20,6 +20,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PREFECT_API_URL_FILE = "prefect_api_url"
 MLFLOW_UI_URL_FILE = "mlflow_ui_url"
+# Written by `make up` when clients must log through the MLflow server (a PostgreSQL backend).
+MLFLOW_TRACKING_URI_FILE = "mlflow_tracking_uri"
 
 
 class Settings(BaseSettings):
@@ -39,6 +41,9 @@ class Settings(BaseSettings):
         default=None, validation_alias="RETRAINER_PREFECT_DATABASE_URL"
     )
     mlflow_tracking_uri: str | None = Field(default=None, validation_alias="MLFLOW_TRACKING_URI")
+    postgres_password: SecretStr | None = Field(
+        default=None, validation_alias="RETRAINER_POSTGRES_PASSWORD"
+    )
 
 
 class MissingSecretError(RuntimeError):
@@ -90,6 +95,11 @@ class Home:
     def prefect(self) -> Path:
         """PREFECT_HOME: Prefect's own database, profiles and results."""
         return self.root / "prefect"
+
+    @property
+    def postgres(self) -> Path:
+        """The PostgreSQL cluster of ``make up-postgres`` (data, generated password)."""
+        return self.root / "postgres"
 
     @property
     def gx(self) -> Path:
@@ -177,6 +187,10 @@ def configure_environment() -> Home:
 
     h = home()
     h.root.mkdir(parents=True, exist_ok=True)
+    tracking = h.stack_url(MLFLOW_TRACKING_URI_FILE)
+    if tracking and "MLFLOW_TRACKING_URI" not in os.environ:
+        # `make up-postgres`: the runs live in PostgreSQL, reached through the MLflow server.
+        os.environ["MLFLOW_TRACKING_URI"] = tracking
     for key, value in environment_defaults(h).items():
         os.environ.setdefault(key, value)
     url = h.stack_url(PREFECT_API_URL_FILE)

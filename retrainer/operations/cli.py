@@ -206,6 +206,15 @@ def up(
             "(default: SQLite under RETRAINER_HOME)",
         ),
     ] = None,
+    postgres: Annotated[
+        bool,
+        typer.Option(
+            "--postgres",
+            help="keep Prefect's and MLflow's data in a local PostgreSQL server (Debian's "
+            "postgresql package) under RETRAINER_HOME/postgres instead of SQLite",
+        ),
+    ] = False,
+    postgres_port: Annotated[int, typer.Option(help="PostgreSQL port (--postgres)")] = 5432,
     timeout: Annotated[float, typer.Option(help="seconds to wait for each server")] = 180.0,
 ) -> None:
     """Start the Prefect server, the MLflow server and the deployments; print the URLs."""
@@ -224,6 +233,8 @@ def up(
         prefect_port=prefect_port,
         mlflow_port=mlflow_port,
         database_url=SecretStr(database_url) if database_url else None,
+        postgres=postgres,
+        postgres_port=postgres_port,
         timeout_seconds=timeout,
     )
     try:

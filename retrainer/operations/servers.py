@@ -4,11 +4,14 @@
   database URL is given;
 - ``mlflow server`` over the same ``sqlite:///$RETRAINER_HOME/mlflow.db`` the CLI and the flows
   write to directly, with local artifact paths, so both see the same runs and models;
-- ``retrainer serve``: registers the deployments in ``deployments/`` and executes their runs.
+- ``retrainer serve``: registers the deployments in ``deployments/`` and executes their runs;
+- with ``--postgres``, a PostgreSQL server holds both Prefect's and MLflow's data instead of
+  SQLite (``operations/postgres.py``), and clients log to MLflow through its server.
 """
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,12 +20,17 @@ from pydantic import SecretStr
 
 from retrainer.boundaries.prefect_api import api_answers
 from retrainer.boundaries.settings import Home, environment_defaults, settings
+from retrainer.operations import postgres
 
 PREFECT_SERVER = "prefect-server"
 MLFLOW_SERVER = "mlflow-server"
 SERVE = "serve"
-# Stopped in this order: the executor first, so no run starts while its server goes away.
-SERVICES = (SERVE, PREFECT_SERVER, MLFLOW_SERVER)
+POSTGRES = "postgres"
+# Stopped in this order: the executor first, so no run starts while its server goes away;
+# the database last, once nothing writes to it.
+SERVICES = (SERVE, PREFECT_SERVER, MLFLOW_SERVER, POSTGRES)
+# The servers' own database URLs, passwords included: never in the flows' environment.
+STORE_VARIABLES = ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "MLFLOW_BACKEND_STORE_URI")
 
 
 @dataclass
@@ -34,6 +42,8 @@ class StackOptions:
     prefect_port: int = 4200
     mlflow_port: int = 5000
     database_url: SecretStr | None = None
+    postgres: bool = False
+    postgres_port: int = 5432
     timeout_seconds: float = 180.0
     env: dict[str, str] = field(default_factory=dict)
 
@@ -54,21 +64,24 @@ class Server:
     name: str
     argv: list[str]
     port: int
-    health: str
+    answers: Callable[[], bool]
 
-    def answers(self) -> bool:
-        """True when its health URL answers 200."""
-        if self.name == PREFECT_SERVER:
-            return api_answers(self.health.removesuffix("/health"))
-        try:
-            return httpx.get(self.health, timeout=1.0).status_code == 200
-        except httpx.HTTPError:
-            return False
+
+def _http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def connect_host(host: str) -> str:
+    """Where a client reaches a server bound to ``host``: a wildcard is reached on loopback."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host
 
 
 def stack_urls(options: StackOptions) -> StackUrls:
     """The URLs clients use: a wildcard bind address is reached on loopback."""
-    connect = "127.0.0.1" if options.host in ("0.0.0.0", "::") else options.host
+    connect = connect_host(options.host)
     return StackUrls(
         prefect_ui=f"http://{connect}:{options.prefect_port}",
         prefect_api=f"http://{connect}:{options.prefect_port}/api",
@@ -79,6 +92,9 @@ def stack_urls(options: StackOptions) -> StackUrls:
 def servers(h: Home, options: StackOptions, urls: StackUrls) -> list[Server]:
     """The Prefect and MLflow servers, in start order."""
     python = sys.executable
+    # With PostgreSQL the store URL (with its password) travels in the environment, never on
+    # a command line that `ps` shows to every user.
+    store = [] if options.postgres else ["--backend-store-uri", f"sqlite:///{h.mlflow_db}"]
     return [
         Server(
             name=PREFECT_SERVER,
@@ -87,13 +103,12 @@ def servers(h: Home, options: StackOptions, urls: StackUrls) -> list[Server]:
                 *("--host", options.host, "--port", str(options.prefect_port)),
             ],
             port=options.prefect_port,
-            health=f"{urls.prefect_api}/health",
+            answers=lambda: api_answers(urls.prefect_api),
         ),
         Server(
             name=MLFLOW_SERVER,
             argv=[
-                *(python, "-m", "mlflow", "server"),
-                *("--backend-store-uri", f"sqlite:///{h.mlflow_db}"),
+                *(python, "-m", "mlflow", "server", *store),
                 # Runs logged straight to the database by the CLI and the flows carry
                 # file:// artifact paths under this root; without serving artifacts the UI
                 # reads those same paths, so both ways of logging show alike.
@@ -101,9 +116,32 @@ def servers(h: Home, options: StackOptions, urls: StackUrls) -> list[Server]:
                 *("--host", options.host, "--port", str(options.mlflow_port), "--workers", "1"),
             ],
             port=options.mlflow_port,
-            health=f"{urls.mlflow_ui}/health",
+            answers=lambda: _http_ok(f"{urls.mlflow_ui}/health"),
         ),
     ]
+
+
+def postgres_server(h: Home, options: StackOptions, secret: SecretStr) -> Server:
+    """The PostgreSQL server holding Prefect's and MLflow's databases."""
+    host = connect_host(options.host)
+    return Server(
+        name=POSTGRES,
+        argv=postgres.server_argv(h, host, options.postgres_port),
+        port=options.postgres_port,
+        answers=lambda: postgres.answers(host, options.postgres_port, secret),
+    )
+
+
+def postgres_environment(options: StackOptions, secret: SecretStr, urls: StackUrls) -> dict:
+    """The servers' store URLs in PostgreSQL, and the clients' way to MLflow (its server)."""
+    host, port = connect_host(options.host), options.postgres_port
+    return {
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": postgres.url(
+            host, port, "prefect", secret, "asyncpg"
+        ),
+        "MLFLOW_BACKEND_STORE_URI": postgres.url(host, port, "mlflow", secret, "psycopg2"),
+        "MLFLOW_TRACKING_URI": urls.mlflow_ui,
+    }
 
 
 def serve_argv(configs: list[Path]) -> list[str]:

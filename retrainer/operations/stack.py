@@ -11,15 +11,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from retrainer.boundaries import prefect_api
-from retrainer.boundaries.settings import MLFLOW_UI_URL_FILE, PREFECT_API_URL_FILE, Home
-from retrainer.operations import processes
+from retrainer.boundaries.settings import (
+    MLFLOW_TRACKING_URI_FILE,
+    MLFLOW_UI_URL_FILE,
+    PREFECT_API_URL_FILE,
+    Home,
+)
+from retrainer.operations import postgres, processes
 from retrainer.operations.processes import StackError
 from retrainer.operations.servers import (
     SERVE,
     SERVICES,
+    STORE_VARIABLES,
     StackOptions,
     StackUrls,
     child_environment,
+    connect_host,
+    postgres_environment,
+    postgres_server,
     serve_argv,
     servers,
     stack_urls,
@@ -36,7 +45,11 @@ def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> S
     env = child_environment(h, options, urls)
     started_at = datetime.now(UTC)
     specs = servers(h, options, urls)
-    for server in specs:
+    database = None
+    if options.postgres:
+        secret = postgres.password(h)
+        database = postgres_server(h, options, secret)
+    for server in [*([database] if database else []), *specs]:
         if processes.alive(h, server.name):
             echo(f"{server.name} already running (pid {processes.pid(h, server.name)})")
         elif not processes.port_is_free(options.host, server.port):
@@ -44,6 +57,13 @@ def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> S
                 f"port {server.port} on {options.host} is taken: stop that process or pick "
                 "another port"
             )
+    if database is not None:
+        postgres.ensure_cluster(h, secret)
+        if not processes.alive(h, database.name):
+            processes.spawn(h, database.name, database.argv, env)
+        processes.wait_ready(h, database.name, database.answers, options.timeout_seconds)
+        postgres.create_databases(connect_host(options.host), options.postgres_port, secret)
+        env = env | postgres_environment(options, secret, urls)
     # Both servers start at once: their cold starts (10-20 s each) overlap.
     for server in specs:
         if not processes.alive(h, server.name):
@@ -52,12 +72,16 @@ def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> S
         processes.wait_ready(h, server.name, server.answers, options.timeout_seconds)
     (h.stack / PREFECT_API_URL_FILE).write_text(urls.prefect_api + "\n")
     (h.stack / MLFLOW_UI_URL_FILE).write_text(urls.mlflow_ui + "\n")
+    if database is not None:
+        (h.stack / MLFLOW_TRACKING_URI_FILE).write_text(urls.mlflow_ui + "\n")
 
     if processes.alive(h, SERVE):
         echo(f"{SERVE} already running (pid {processes.pid(h, SERVE)})")
     else:
         names = {_deployment_name(config) for config in options.configs}
-        serve_env = env | {"PREFECT_API_URL": urls.prefect_api}
+        # The flows need the servers' addresses, not the database passwords behind them.
+        serve_env = {k: v for k, v in env.items() if k not in STORE_VARIABLES}
+        serve_env["PREFECT_API_URL"] = urls.prefect_api
         processes.spawn(h, SERVE, serve_argv(options.configs), serve_env)
         processes.wait_ready(
             h,
@@ -91,7 +115,7 @@ def down(h: Home, echo: Callable[[str], None] = print) -> list[str]:
             prefect_api.crash_in_flight_runs(
                 api, "the serve process was stopped by `retrainer down` during this run", echo
             )
-    for url_file in (PREFECT_API_URL_FILE, MLFLOW_UI_URL_FILE):
+    for url_file in (PREFECT_API_URL_FILE, MLFLOW_UI_URL_FILE, MLFLOW_TRACKING_URI_FILE):
         (h.stack / url_file).unlink(missing_ok=True)
     return stopped
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,12 +112,10 @@ class Stack:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
-# Package scope: one stack for the whole e2e tier, stopped as soon as the tier is done rather
-# than at the end of the session, so it does not run beside the flow tier's harness.
-@pytest.fixture(scope="package")
-def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """`make up` in a temporary home with four sampled months landed; `make down` after."""
-    h = Home(tmp_path_factory.mktemp("e2e") / "home")
+@contextmanager
+def started_stack(root: Path, **choices: Any) -> Iterator[Stack]:
+    """`make up` in home ``root`` with four sampled months landed; `make down` after."""
+    h = Home(root)
     for month in SAMPLE_MONTHS:
         demo.land_month(h.landing, month, every=SAMPLE_EVERY)
     config = yaml.safe_load(config_path("flights").read_text())
@@ -134,6 +133,7 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             # A run that found the retrain slot taken retries after 30 s by default.
             "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "2",
         },
+        **choices,
     )
     started = time.monotonic()
     try:
@@ -146,3 +146,12 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stack.down(h, echo=lambda _: None)
         assert stack.running(h) == {}
         assert pids and not any(processes.group_alive(pid) for pid in pids.values())
+
+
+# Package scope: one stack for the whole e2e tier, stopped as soon as the tier is done rather
+# than at the end of the session, so it does not run beside the flow tier's harness.
+@pytest.fixture(scope="package")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """`make up` in a temporary home with four sampled months landed; `make down` after."""
+    with started_stack(tmp_path_factory.mktemp("e2e") / "home") as running:
+        yield running
