@@ -6,7 +6,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from retrainer.domain.config import RetrainConfig, problems
+from retrainer.domain.config import RetrainConfig, column_problems, problems
 
 
 class OverrideError(ValueError):
@@ -46,6 +46,46 @@ def apply_overrides(base: dict[str, Any], overrides: dict[str, Any]) -> RetrainC
             node = child
         node[leaf] = value
     try:
-        return RetrainConfig.model_validate(merged)
+        config = RetrainConfig.model_validate(merged)
     except ValidationError as exc:
         raise OverrideError(f"the overridden config is not valid:\n{problems(exc)}") from exc
+    unknown = column_problems(config)
+    if unknown:
+        raise OverrideError("the overridden config names unknown columns:\n" + "\n".join(unknown))
+    return config
+
+
+def differences(base: Any, changed: Any, path: str = "") -> dict[str, Any]:
+    """The dotted paths where ``changed`` differs from ``base`` (plain dicts), new values.
+
+    The inverse of ``apply_overrides``: what a run changed relative to its config file.
+    """
+    if isinstance(base, dict) and isinstance(changed, dict):
+        found: dict[str, Any] = {}
+        for key in sorted(base.keys() | changed.keys(), key=str):
+            found |= differences(base.get(key), changed.get(key), f"{path}{key}.")
+        return found
+    return {} if base == changed else {path.rstrip("."): changed}
+
+
+def with_choices(
+    config: RetrainConfig,
+    model_family: str | None = None,
+    model_params: dict[str, Any] | None = None,
+    test_months: int | None = None,
+    require_approval: bool | None = None,
+) -> RetrainConfig:
+    """The config with the custom-run form's common choices applied (None: as configured).
+
+    ``model_params`` are merged over the configured ones, not put in their place.
+    """
+    chosen: dict[str, Any] = {
+        "model.family": model_family,
+        "split.test_months": test_months,
+        "promotion.require_approval": require_approval,
+        **{f"model.params.{name}": value for name, value in (model_params or {}).items()},
+    }
+    overrides = {path: value for path, value in chosen.items() if value is not None}
+    if not overrides:
+        return config
+    return apply_overrides(config.model_dump(mode="json"), overrides)
