@@ -12,6 +12,7 @@ from retrainer.domain.approval import Verdict, review
 from retrainer.domain.config import RetrainConfig
 from retrainer.domain.evaluation import Evaluation
 from retrainer.domain.features import Split
+from retrainer.domain.naming import mlflow_run_name
 from retrainer.domain.promotion import Decision, decide
 from retrainer.domain.records import LoggedModel
 from retrainer.domain.reports import decision_markdown
@@ -42,7 +43,8 @@ def promotion_gate(
 
 def record_decision(config: RetrainConfig, logged: LoggedModel, decision: Decision) -> None:
     """The decision and its reason as MLflow tags and a Prefect markdown artifact."""
-    tracking.record_decision(logged.model, logged.version, logged.run_id, decision.as_dict())
+    name = mlflow_run_name(logged.run_name, logged.version, decision.decision)
+    tracking.record_decision(logged.model, logged.version, logged.run_id, decision.as_dict(), name)
     create_markdown_artifact(
         key=f"promotion-{config.name}",
         markdown=decision_markdown(logged, decision),
