@@ -4,6 +4,8 @@
   database URL is given;
 - ``mlflow server`` over the same ``sqlite:///$RETRAINER_HOME/mlflow.db`` the CLI and the flows
   write to directly, with local artifact paths, so both see the same runs and models;
+- the Great Expectations Data Docs, served with their scripts and styles installed locally
+  (``docs_server``), so that links from the Prefect UI open and the pages work offline;
 - ``retrainer serve``: registers the deployments in ``deployments/`` and executes their runs.
 """
 
@@ -20,9 +22,10 @@ from retrainer.boundaries.settings import Home, environment_defaults, settings
 
 PREFECT_SERVER = "prefect-server"
 MLFLOW_SERVER = "mlflow-server"
+DATA_DOCS_SERVER = "data-docs-server"
 SERVE = "serve"
 # Stopped in this order: the executor first, so no run starts while its server goes away.
-SERVICES = (SERVE, PREFECT_SERVER, MLFLOW_SERVER)
+SERVICES = (SERVE, PREFECT_SERVER, MLFLOW_SERVER, DATA_DOCS_SERVER)
 
 
 @dataclass
@@ -33,6 +36,7 @@ class StackOptions:
     host: str = "127.0.0.1"
     prefect_port: int = 4200
     mlflow_port: int = 5000
+    data_docs_port: int = 4300
     database_url: SecretStr | None = None
     timeout_seconds: float = 180.0
     env: dict[str, str] = field(default_factory=dict)
@@ -45,6 +49,7 @@ class StackUrls:
     prefect_ui: str
     prefect_api: str
     mlflow_ui: str
+    data_docs: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class Server:
     argv: list[str]
     port: int
     health: str
+    option: str  # the `retrainer up` option that picks its port
 
     def answers(self) -> bool:
         """True when its health URL answers 200."""
@@ -73,11 +79,12 @@ def stack_urls(options: StackOptions) -> StackUrls:
         prefect_ui=f"http://{connect}:{options.prefect_port}",
         prefect_api=f"http://{connect}:{options.prefect_port}/api",
         mlflow_ui=f"http://{connect}:{options.mlflow_port}",
+        data_docs=f"http://{connect}:{options.data_docs_port}",
     )
 
 
 def servers(h: Home, options: StackOptions, urls: StackUrls) -> list[Server]:
-    """The Prefect and MLflow servers, in start order."""
+    """The Prefect, MLflow and Data Docs servers, in start order."""
     python = sys.executable
     return [
         Server(
@@ -88,6 +95,7 @@ def servers(h: Home, options: StackOptions, urls: StackUrls) -> list[Server]:
             ],
             port=options.prefect_port,
             health=f"{urls.prefect_api}/health",
+            option="--prefect-port",
         ),
         Server(
             name=MLFLOW_SERVER,
@@ -102,6 +110,18 @@ def servers(h: Home, options: StackOptions, urls: StackUrls) -> list[Server]:
             ],
             port=options.mlflow_port,
             health=f"{urls.mlflow_ui}/health",
+            option="--mlflow-port",
+        ),
+        Server(
+            name=DATA_DOCS_SERVER,
+            argv=[
+                *(python, "-m", "retrainer.operations.docs_server"),
+                *("--root", str(h.data_docs)),
+                *("--host", options.host, "--port", str(options.data_docs_port)),
+            ],
+            port=options.data_docs_port,
+            health=f"{urls.data_docs}/_health",
+            option="--data-docs-port",
         ),
     ]
 
@@ -118,6 +138,9 @@ def child_environment(h: Home, options: StackOptions, urls: StackUrls) -> dict[s
     """The environment of every server: the project's defaults, then the caller's variables."""
     env = {**environment_defaults(h), **os.environ, "RETRAINER_HOME": str(h.root)}
     env["PREFECT_UI_URL"] = urls.prefect_ui
+    # `prefect server start --port` moves the server but not the API URL its UI calls (that
+    # stays on the default port 4200): the UI would show another server's data, or none.
+    env.setdefault("PREFECT_UI_API_URL", urls.prefect_api)
     # The runner asks for due runs every 10 s by default; 5 s halves the wait after an API
     # call for one cheap query more per 10 s.
     env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "5")

@@ -11,7 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from retrainer.boundaries import prefect_api
-from retrainer.boundaries.settings import MLFLOW_UI_URL_FILE, PREFECT_API_URL_FILE, Home
+from retrainer.boundaries.settings import (
+    DATA_DOCS_URL_FILE,
+    MLFLOW_UI_URL_FILE,
+    PREFECT_API_URL_FILE,
+    Home,
+)
 from retrainer.operations import processes
 from retrainer.operations.processes import StackError
 from retrainer.operations.servers import (
@@ -27,7 +32,7 @@ from retrainer.operations.servers import (
 
 SCHEDULE_WAIT_SECONDS = 30.0
 
-__all__ = ["StackError", "StackOptions", "StackUrls", "down", "running", "up"]
+__all__ = ["StackError", "StackOptions", "StackUrls", "check_ports", "down", "running", "up"]
 
 
 def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> StackUrls:
@@ -36,14 +41,10 @@ def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> S
     env = child_environment(h, options, urls)
     started_at = datetime.now(UTC)
     specs = servers(h, options, urls)
+    check_ports(h, options)
     for server in specs:
         if processes.alive(h, server.name):
             echo(f"{server.name} already running (pid {processes.pid(h, server.name)})")
-        elif not processes.port_is_free(options.host, server.port):
-            raise StackError(
-                f"port {server.port} on {options.host} is taken: stop that process or pick "
-                "another port"
-            )
     # Both servers start at once: their cold starts (10-20 s each) overlap.
     for server in specs:
         if not processes.alive(h, server.name):
@@ -52,6 +53,7 @@ def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> S
         processes.wait_ready(h, server.name, server.answers, options.timeout_seconds)
     (h.stack / PREFECT_API_URL_FILE).write_text(urls.prefect_api + "\n")
     (h.stack / MLFLOW_UI_URL_FILE).write_text(urls.mlflow_ui + "\n")
+    (h.stack / DATA_DOCS_URL_FILE).write_text(urls.data_docs + "\n")
 
     if processes.alive(h, SERVE):
         echo(f"{SERVE} already running (pid {processes.pid(h, SERVE)})")
@@ -77,6 +79,22 @@ def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> S
     return urls
 
 
+def check_ports(h: Home, options: StackOptions) -> None:
+    """Raise, naming the option to change, when a server's port is taken by anything else.
+
+    Reads pid files only: it creates nothing, so a refused ``up`` leaves nothing behind.
+    """
+    for server in servers(h, options, stack_urls(options)):
+        if not processes.alive(h, server.name) and not processes.port_is_free(
+            options.host, server.port
+        ):
+            raise StackError(
+                f"{server.name}: port {server.port} on {options.host} is taken by another "
+                f"program; pick a free one with `retrainer up {server.option} PORT` "
+                f'(make up UP_ARGS="{server.option} PORT") or stop that program'
+            )
+
+
 def down(h: Home, echo: Callable[[str], None] = print) -> list[str]:
     """Stop every process ``up`` started (serve first); return the names that were running."""
     api = h.stack_url(PREFECT_API_URL_FILE)
@@ -91,7 +109,7 @@ def down(h: Home, echo: Callable[[str], None] = print) -> list[str]:
             prefect_api.crash_in_flight_runs(
                 api, "the serve process was stopped by `retrainer down` during this run", echo
             )
-    for url_file in (PREFECT_API_URL_FILE, MLFLOW_UI_URL_FILE):
+    for url_file in (PREFECT_API_URL_FILE, MLFLOW_UI_URL_FILE, DATA_DOCS_URL_FILE):
         (h.stack / url_file).unlink(missing_ok=True)
     return stopped
 
