@@ -5,13 +5,15 @@ from pydantic import BaseModel
 
 from flows.approval import approve_promotion
 from retrainer.boundaries.prefect_api import lake_writer
-from retrainer.domain.config import RetrainConfig
+from retrainer.domain.config import ModelFamily, ParamValue, RetrainConfig
 from tasks.audit import audit_data
+from tasks.check import check_config
 from tasks.evaluate import evaluate_model
 from tasks.features import build_features, split_by_time
 from tasks.ingest import ingest_source, read_validated
 from tasks.naming import name_run
 from tasks.registry import apply_review, move_aliases, promotion_gate, score_champion
+from tasks.summary import publish_summary
 from tasks.track import log_to_mlflow
 from tasks.train import train_model
 from tasks.validate import validate_training_table
@@ -33,8 +35,30 @@ class RetrainSummary(BaseModel):
 
 
 @flow(name="retrain", flow_run_name="retrain-{config.name}", log_prints=True)
-def retrain(config: RetrainConfig) -> RetrainSummary:
-    """Retrain one data set's model and promote it only if it beats the champion."""
+def retrain(
+    config: RetrainConfig,
+    model_family: ModelFamily | None = None,
+    model_params: dict[str, ParamValue] | None = None,
+    test_months: int | None = None,
+    require_approval: bool | None = None,
+) -> RetrainSummary:
+    """Retrain one data set's model and promote it only if it beats the champion.
+
+    Args:
+        config: The data set's whole config (its file under configs/); the choices above
+            change it for this run only.
+        model_family: The estimator family; empty: as in the config.
+        model_params: Hyperparameters merged over the config's, e.g. {"max_iter": 200}.
+        test_months: How many of the latest months are the test set; empty: as configured.
+        require_approval: Wait for a reviewer before promoting; empty: as configured.
+    """
+    choices = {
+        "model_family": model_family,
+        "model_params": model_params,
+        "test_months": test_months,
+        "require_approval": require_approval,
+    }
+    config = check_config(config, choices)
     with lake_writer(config.name):
         ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
     frames = read_validated(config)
@@ -58,6 +82,9 @@ def retrain(config: RetrainConfig) -> RetrainSummary:
         )
         decision = apply_review(config, logged, decision, verdict)
     alias = move_aliases(config, logged, decision)
+    publish_summary(
+        config, logged, decision, alias, evaluation, champion, split, table, ingested, validation
+    )
     return RetrainSummary(
         dataset=config.name,
         run_id=logged.run_id,
