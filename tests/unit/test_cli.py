@@ -24,5 +24,7 @@ def test_land_rejects_a_month_the_demo_does_not_have(home):
 def test_land_then_audit(home):
     assert runner.invoke(app, ["land", "--month", "1", "--every", "100"]).exit_code == 0
     assert (home / "landing" / "flights" / "flights_2013_01.csv").exists()
-    result = runner.invoke(app, ["audit"])
+    result = runner.invoke(app, ["audit", "--markdown"])
     assert result.exit_code == 0 and "| flights | 0 |" in result.output  # landed, not ingested
+    table = runner.invoke(app, ["audit"])
+    assert table.exit_code == 0 and "Data audit" in table.output and "|" not in table.output
