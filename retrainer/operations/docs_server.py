@@ -67,6 +67,9 @@ CDN_FILES = {
 # Subresource-integrity and CORS attributes name the CDN copy; the local one is served
 # from the page's own origin.
 _INTEGRITY = re.compile(r'\s+(?:integrity|crossorigin)="[^"]*"')
+# GX's logo comes from its web-assets bucket, tagged with the context's id; GX also copies
+# the same images into the site's own static/images/.
+_GX_ASSET = re.compile(r'"https://great-expectations-web-assets\.[^"/]+/([\w.-]+)(?:\?[^"]*)?"')
 NO_DOCS_YET = (
     "<!doctype html><title>Data Docs</title><h1>No Data Docs yet</h1><p>They are written "
     "when data is first validated: <code>retrainer land --month 1</code>, then "
@@ -78,6 +81,7 @@ def offline_html(page: str) -> str:
     """A Data Docs page with every CDN address pointing at this server's own copy."""
     for url, path in CDN_FILES.items():
         page = page.replace(f'"{url}"', f'"{PREFIX}{path}"')
+    page = _GX_ASSET.sub(r'"/static/images/\1"', page)
     return _INTEGRITY.sub("", page)
 
 
