@@ -5,7 +5,8 @@ from pydantic import BaseModel
 
 from flows.approval import approve_promotion
 from retrainer.boundaries.prefect_api import lake_writer
-from retrainer.domain.config import ModelFamily, ParamValue, RetrainConfig
+from retrainer.domain.config import RetrainConfig
+from retrainer.domain.overrides import RunChoices
 from tasks.audit import audit_data
 from tasks.check import check_config
 from tasks.evaluate import evaluate_model
@@ -35,29 +36,14 @@ class RetrainSummary(BaseModel):
 
 
 @flow(name="retrain", flow_run_name="retrain-{config.name}", log_prints=True)
-def retrain(
-    config: RetrainConfig,
-    model_family: ModelFamily | None = None,
-    model_params: dict[str, ParamValue] | None = None,
-    test_months: int | None = None,
-    require_approval: bool | None = None,
-) -> RetrainSummary:
+def retrain(config: RetrainConfig, choices: RunChoices = RunChoices()) -> RetrainSummary:
     """Retrain one data set's model and promote it only if it beats the champion.
 
     Args:
-        config: The data set's whole config (its file under configs/); the choices above
-            change it for this run only.
-        model_family: The estimator family; empty: as in the config.
-        model_params: Hyperparameters merged over the config's, e.g. {"max_iter": 200}.
-        test_months: How many of the latest months are the test set; empty: as configured.
-        require_approval: Wait for a reviewer before promoting; empty: as configured.
+        config: The data set's whole config (its file under configs/).
+        choices: The common choices for this run (model family, hyperparameters, test
+            months, approval); each one left empty keeps the config's value.
     """
-    choices = {
-        "model_family": model_family,
-        "model_params": model_params,
-        "test_months": test_months,
-        "require_approval": require_approval,
-    }
     config = check_config(config, choices)
     with lake_writer(config.name):
         ingested = {s.name: ingest_source(config, s.name) for s in config.sources}

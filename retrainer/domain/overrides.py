@@ -4,9 +4,15 @@ import copy
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from retrainer.domain.config import RetrainConfig, column_problems, problems
+from retrainer.domain.config import (
+    ModelFamily,
+    ParamValue,
+    RetrainConfig,
+    column_problems,
+    problems,
+)
 
 
 class OverrideError(ValueError):
@@ -68,22 +74,31 @@ def differences(base: Any, changed: Any, path: str = "") -> dict[str, Any]:
     return {} if base == changed else {path.rstrip("."): changed}
 
 
-def with_choices(
-    config: RetrainConfig,
-    model_family: str | None = None,
-    model_params: dict[str, Any] | None = None,
-    test_months: int | None = None,
-    require_approval: bool | None = None,
-) -> RetrainConfig:
-    """The config with the custom-run form's common choices applied (None: as configured).
+class RunChoices(BaseModel):
+    """The common choices for one run, on top of the config (empty: as configured)."""
 
-    ``model_params`` are merged over the configured ones, not put in their place.
-    """
+    model_family: ModelFamily | None = Field(default=None, description="the estimator family")
+    model_params: dict[str, ParamValue] | None = Field(
+        default=None,
+        description='hyperparameters merged over the config\'s, e.g. {"max_iter": 200}',
+    )
+    test_months: int | None = Field(
+        default=None, ge=1, description="how many of the latest months are the test set"
+    )
+    require_approval: bool | None = Field(
+        default=None, description="wait for a reviewer before promoting"
+    )
+
+
+def with_choices(config: RetrainConfig, choices: RunChoices | None = None) -> RetrainConfig:
+    """The config with a run's choices applied; ``model_params`` are merged, not replaced."""
+    if choices is None:
+        return config
     chosen: dict[str, Any] = {
-        "model.family": model_family,
-        "split.test_months": test_months,
-        "promotion.require_approval": require_approval,
-        **{f"model.params.{name}": value for name, value in (model_params or {}).items()},
+        "model.family": choices.model_family,
+        "split.test_months": choices.test_months,
+        "promotion.require_approval": choices.require_approval,
+        **{f"model.params.{name}": value for name, value in (choices.model_params or {}).items()},
     }
     overrides = {path: value for path, value in chosen.items() if value is not None}
     if not overrides:

@@ -128,6 +128,7 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         configs=[config_file],
         prefect_port=processes.free_port(),
         mlflow_port=processes.free_port(),
+        data_docs_port=processes.free_port(),
         env={
             "PREFECT_HOME": str(h.prefect),
             "MLFLOW_TRACKING_URI": f"sqlite:///{h.mlflow_db}",

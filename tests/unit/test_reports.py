@@ -2,7 +2,7 @@
 
 from retrainer.domain.links import mlflow_links, runs_view
 from retrainer.domain.naming import mlflow_run_name, numbered
-from retrainer.domain.overrides import differences, with_choices
+from retrainer.domain.overrides import RunChoices, differences, with_choices
 from retrainer.domain.promotion import Decision
 from retrainer.domain.records import LoggedModel
 from retrainer.domain.reports import RunFacts, expectations_markdown, summary_markdown
@@ -82,12 +82,14 @@ def test_overrides_are_the_dotted_paths_that_differ():
 def test_the_form_choices_change_only_what_was_chosen(flights_config):
     flights_config.model.params = {"max_depth": 3}
 
-    chosen = with_choices(flights_config, model_family="random_forest", model_params={"n": 9})
+    chosen = with_choices(
+        flights_config, RunChoices(model_family="random_forest", model_params={"n": 9})
+    )
 
     assert chosen.model.family == "random_forest"
     assert chosen.model.params == {"max_depth": 3, "n": 9}  # merged, not replaced
     assert chosen.split == flights_config.split
-    assert with_choices(flights_config) is flights_config
+    assert with_choices(flights_config, RunChoices()) is flights_config
 
 
 def test_names_tell_runs_on_the_same_data_apart():
