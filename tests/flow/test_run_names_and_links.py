@@ -36,7 +36,7 @@ def _flow_level(flow_run_id) -> list[str]:
 
 
 def test_the_run_is_named_after_its_data_and_links_to_mlflow(
-    flights_config: RetrainConfig, landed: Path, home: Path
+    flights_config: RetrainConfig, landed: Path, home: Path, caplog: pytest.LogCaptureFixture
 ):
     from prefect import get_client
 
@@ -93,6 +93,11 @@ def test_the_run_is_named_after_its_data_and_links_to_mlflow(
         and "`split.test_months` = `1`" in summary_text
     )
     assert _flow_level(run.id) == ["summary-flights"]
+    assert (home / "gx" / "great_expectations.yml").exists() and not (home / "gx" / "gx").exists()
+    # Quiet: the warnings nobody could act on are filtered where they arise.
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for noise in ("Hint: Inferred schema", "installed pip version", "skipping acquisition"):
+        assert noise not in logged
 
 
 def test_without_an_mlflow_ui_the_run_says_where_the_model_is(
