@@ -13,7 +13,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,7 +50,14 @@ class Steps(logging.Handler):
         self.current: str | None = None
         self.flow_run_id: str | None = None
         self.spinner = Spinner("dots")
-        self.live = Live(self, console=console, transient=True, refresh_per_second=8)
+        self.live = Live(
+            self,
+            console=console,
+            transient=True,
+            refresh_per_second=8,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
 
     def __rich__(self) -> Spinner:
         """The spinner line, with the time so far and the current step."""
@@ -91,7 +98,9 @@ def quiet_terminal(log: Path, title: str) -> Iterator[Steps]:
         for logger in loggers:
             logger.addHandler(steps)
         try:
-            with steps.live:
+            # Python-level too: a stream object that is not file descriptor 2 (a test
+            # runner's, or one a library set up meanwhile) follows sys.stderr, not the fd.
+            with steps.live, redirect_stdout(out), redirect_stderr(out):
                 yield steps
         finally:
             for logger in loggers:
