@@ -15,7 +15,12 @@ VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run land up up-postgres down trigger test lint format bench clean
+DOCS_ASSETS := $(CURDIR)/vendor/data-docs
+DOCS_STAMP := $(DOCS_ASSETS)/node_modules/.installed
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: help install run land up up-postgres down trigger status test browser screenshots docs lint \
+	format bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,7 +34,13 @@ $(STAMP): $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv from uv.lock (bootstraps uv)
+$(DOCS_STAMP): $(DOCS_ASSETS)/package.json $(DOCS_ASSETS)/package-lock.json
+	@# The scripts and styles Data Docs pages load from CDNs, for `make up`'s docs server.
+	@if command -v npm >/dev/null; then \
+	  cd $(DOCS_ASSETS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $(DOCS_STAMP); \
+	else echo "no npm: Data Docs pages will load their styles from public CDNs (install Node.js)" >&2; fi
+
+install: $(STAMP) $(DOCS_STAMP) ## Create .venv from uv.lock (bootstraps uv), Data Docs assets from npm
 
 land: $(STAMP) ## Deliver the demo month MONTH (e.g. make land MONTH=3), or all months
 	$(BIN)/retrainer land $(if $(MONTH),--month $(MONTH),--all)
@@ -38,10 +49,10 @@ run: $(STAMP) ## Set up, land the demo data and run the retrain flow once
 	$(BIN)/retrainer land --all
 	$(BIN)/retrainer run --config configs/flights.yaml
 
-up: $(STAMP) ## Start Prefect + MLflow servers and the deployments, print the URLs (UP_ARGS=...)
+up: $(STAMP) $(DOCS_STAMP) ## Start Prefect, MLflow, Data Docs servers and the deployments (UP_ARGS=...)
 	$(BIN)/retrainer up $(UP_ARGS)
 
-up-postgres: $(STAMP) ## `make up` with Prefect's and MLflow's data in a local PostgreSQL server
+up-postgres: $(STAMP) $(DOCS_STAMP) ## `make up` with Prefect's and MLflow's data in a local PostgreSQL server
 	$(BIN)/retrainer up --postgres $(UP_ARGS)
 
 down: ## Stop exactly what `make up` started
@@ -50,7 +61,17 @@ down: ## Stop exactly what `make up` started
 trigger: $(STAMP) ## Start a retrain over the Prefect API and wait for it (PARAMS="-p k=v ...")
 	$(BIN)/retrainer trigger --wait $(PARAMS)
 
-test: $(STAMP) ## Run the test suite (unit, flow, end-to-end)
+status: $(STAMP) ## Champion, last runs and decisions, servers, next runs, rejected deliveries
+	$(BIN)/retrainer status
+
+browser: ## Install Debian's chromium for the browser tests if missing (root and apt only)
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser tests (about 2 minutes, once)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "no $(CHROMIUM) and no root to install it: the browser tests will be skipped" >&2; fi
+
+test: $(STAMP) $(DOCS_STAMP) browser ## Run the test suite (unit, data, flow, end-to-end, browser)
 	@# pytest exit 5 means no test ran: that is a failure, never a silent green.
 	@$(BIN)/pytest $(PYTEST_ARGS); code=$$?; \
 	if [ $$code -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; \
@@ -66,6 +87,12 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 
 bench: $(STAMP) ## Plain script vs orchestrated flow: wall time and ROC AUC side by side
 	$(BIN)/python -m bench.compare
+
+screenshots: $(STAMP) $(DOCS_STAMP) browser ## Retrain on a stack in a temporary home; PNGs of both UIs into docs/
+	$(BIN)/python -m retrainer.operations.screenshots docs/screenshots
+
+docs: $(STAMP) ## Regenerate docs/config.md from the config models
+	$(BIN)/python -m retrainer.operations.config_docs docs/config.md
 
 clean: ## Delete all local state (RETRAINER_HOME)
 	rm -rf "$(RETRAINER_HOME)"

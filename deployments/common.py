@@ -38,4 +38,9 @@ def config_deployment(
         entrypoint_type=EntrypointType.MODULE_PATH,
         **options,
     )
+    # The custom-run form lists parameters by position: the few common choices (model
+    # family, hyperparameters, ...) first, the whole config, a long nested form, last.
+    parameters = deployment._parameter_openapi_schema.properties
+    if "config" in parameters:
+        parameters["config"]["position"] = len(parameters)
     return deployment

@@ -10,15 +10,18 @@ from retrainer.boundaries.aliases import registry_lock
 from retrainer.boundaries.prefect_api import lake_writer
 from retrainer.domain.config import RetrainConfig
 from retrainer.domain.fingerprint import Unchanged
+from retrainer.domain.overrides import RunChoices
 from retrainer.domain.promotion import NO_CHANGE
 from tasks.audit import audit_data
 from tasks.champion import check_unchanged, score_champion
+from tasks.check import check_config
 from tasks.evaluate import evaluate_model
 from tasks.explain import explain_and_card
 from tasks.features import build_features, split_by_time
 from tasks.ingest import ingest_source, read_validated
 from tasks.naming import name_run
 from tasks.registry import apply_review, move_aliases, promotion_gate, record_decision
+from tasks.summary import publish_summary
 from tasks.track import log_to_mlflow
 from tasks.train import train_model
 from tasks.validate import validate_training_table
@@ -41,12 +44,21 @@ class RetrainSummary(BaseModel):
 
 
 @flow(name="retrain", flow_run_name="retrain-{config.name}", log_prints=True)
-def retrain(config: RetrainConfig, force: bool = False) -> RetrainSummary:
+def retrain(
+    config: RetrainConfig, choices: RunChoices = RunChoices(), force: bool = False
+) -> RetrainSummary:
     """Retrain one data set's model; promote it only if it really beats the champion.
 
     Nothing is trained or registered when the data and the training config are those of a
     version already judged against the champion, unless ``force``.
+
+    Args:
+        config: The data set's whole config (its file under configs/).
+        choices: The common choices for this run (model family, hyperparameters, test
+            months, approval); each one left empty keeps the config's value.
+        force: Train and register even when nothing changed since the champion.
     """
+    config = check_config(config, choices)
     with lake_writer(config.name):
         ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
     frames = read_validated(config)
@@ -77,6 +89,18 @@ def retrain(config: RetrainConfig, force: bool = False) -> RetrainSummary:
     with registry_lock(config.mlflow.registered_model), transaction():
         commit = move_aliases(logged, decision, run_name)
         decision = record_decision(config, logged, commit)
+    publish_summary(
+        config,
+        logged,
+        decision,
+        commit.move.alias,
+        evaluation,
+        champion,
+        split,
+        table,
+        ingested,
+        validation,
+    )
     return RetrainSummary(
         dataset=config.name,
         run_id=logged.run_id,

@@ -19,7 +19,12 @@ def audit_data(
 
     ``validated``: the sources' accepted rows, when the flow has read them already.
     """
-    audits = Lake(home().lake).audit([s.name for s in config.sources], validated)
+    audits = Lake(home().lake).audit(
+        [s.name for s in config.sources],
+        validated,
+        {s.name: s.time_column for s in config.sources},
+        config.split.timezone,
+    )
     create_markdown_artifact(
         key=f"data-audit-{config.name}", markdown=as_markdown(audits), description="Data audit"
     )

@@ -2,7 +2,7 @@
 
 import pandas as pd
 from prefect import get_run_logger, task
-from prefect.artifacts import create_link_artifact, create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import OperationalError
 
@@ -11,6 +11,7 @@ from retrainer.boundaries.lake import Lake
 from retrainer.boundaries.settings import expectations_dir, home
 from retrainer.boundaries.validation import update_data_docs
 from retrainer.domain.config import RetrainConfig
+from retrainer.domain.reports import links_markdown
 
 
 class RejectedDeliveryError(RuntimeError):
@@ -46,8 +47,13 @@ def ingest_source(config: RetrainConfig, source_name: str) -> list[dict]:
     rows, errors = landed.summary(), landed.errors
     get_run_logger().info("%s: %d new deliveries, %d rejected", source_name, len(rows), len(errors))
     if rows:
-        docs = update_data_docs(h.gx, landed.reports)
-        create_link_artifact(key=f"data-docs-{source_name}", link=docs, link_text="Data Docs")
+        index = update_data_docs(h.gx, landed.reports)
+        pages = {r.record.name: r.validation.docs_url for r in landed.results if r.validation}
+        create_markdown_artifact(
+            key=f"data-docs-{source_name}",
+            markdown=links_markdown({"all validations": index, **pages}),
+            description=f"Each new delivery of `{source_name}` in Great Expectations' Data Docs",
+        )
         create_table_artifact(
             key=f"ingest-{source_name}",
             table=rows,

@@ -20,6 +20,7 @@ from retrainer.domain.approval import Verdict, review
 from retrainer.domain.config import RetrainConfig
 from retrainer.domain.evaluation import Evaluation
 from retrainer.domain.history import AliasMove
+from retrainer.domain.naming import mlflow_run_name
 from retrainer.domain.promotion import Decision, decide, decision_tags, settle
 from retrainer.domain.records import LoggedModel
 from retrainer.domain.reports import decision_markdown
@@ -99,7 +100,12 @@ def record_decision(config: RetrainConfig, logged: LoggedModel, commit: Commit) 
     tracking.connect(home().mlflow_uri)
     decision = commit.decision
     tracking.record_decision(
-        logged.model, logged.version, logged.run_id, decision.as_dict(), decision_tags(decision)
+        logged.model,
+        logged.version,
+        logged.run_id,
+        decision.as_dict(),
+        decision_tags(decision),
+        mlflow_run_name(logged.run_name, logged.version, decision.decision),
     )
     aliases.record_move(logged.model, commit.move)
     create_markdown_artifact(

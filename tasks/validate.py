@@ -1,36 +1,37 @@
 """Validation stage: the joined training table through its Great Expectations suite."""
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_link_artifact, create_table_artifact
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from retrainer.boundaries.settings import expectations_dir, home
 from retrainer.boundaries.validation import DataValidationError, ValidationReport, validate_table
 from retrainer.domain.config import RetrainConfig
 from retrainer.domain.features import TrainingTable
+from retrainer.domain.reports import expectations_markdown
 
 
 def publish_report(report: ValidationReport, key: str) -> None:
-    """A table of every expectation's outcome and a link to Data Docs, as Prefect artifacts."""
-    create_table_artifact(
+    """Every expectation's outcome and why it exists, and its Data Docs page, as an artifact."""
+    rows = [
+        {
+            "expectation": o.expectation,
+            "column": o.column,
+            "gate": o.gate,
+            "success": o.success,
+            "unexpected": o.unexpected_count,
+            "unexpected_percent": o.unexpected_percent,
+            "sample_failing_rows": o.failing_rows[:5],
+            "why": o.notes,
+        }
+        for o in report.outcomes
+    ]
+    docs = f"\n\n[This validation in Data Docs]({report.docs_url})" if report.docs_url else ""
+    create_markdown_artifact(
         key=key,
-        table=[
-            {
-                "expectation": o.expectation,
-                "column": o.column,
-                "gate": o.gate,
-                "success": o.success,
-                "unexpected": o.unexpected_count,
-                "unexpected_percent": o.unexpected_percent,
-                "sample_failing_rows": o.failing_rows[:5],
-                "why": o.notes,
-            }
-            for o in report.outcomes
-        ],
-        description=f"Great Expectations suite `{report.suite}`",
+        markdown=expectations_markdown(rows) + docs,
+        description=f"Great Expectations suite `{report.suite}`: every expectation, and why",
     )
-    if report.docs_url:
-        create_link_artifact(key=f"{key}-docs", link=report.docs_url, link_text="Data Docs")
 
 
 @task(name="validate-training-table", cache_policy=NO_CACHE)

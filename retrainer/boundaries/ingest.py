@@ -15,6 +15,7 @@ from retrainer.domain.schema import (
     CHECK,
     REASON,
     ROW_ID,
+    Prepared,
     SchemaError,
     apply_schema,
     quarantine_rows,
@@ -62,6 +63,50 @@ def _reject(
     return IngestResult(lake.commit(record, empty, empty, None), report, reason)
 
 
+@dataclass
+class Screened:
+    """A typed delivery after every row-level check: rows to accept, rows to set aside."""
+
+    accepted: pd.DataFrame
+    quarantined: pd.DataFrame
+    report: ValidationReport
+    validation_seconds: float
+
+
+def screen(
+    prepared: Prepared,
+    source: SourceConfig,
+    suites: Path,
+    asset: str,
+    gx_root: Path,
+    now: pd.Timestamp,
+) -> Screened:
+    """Key conflicts, future timestamps, the source's suite and spikes, on a typed delivery.
+
+    Pure of the lake: ingestion commits the result, ``retrainer validate`` only shows it.
+    """
+    clean, conflicts = split_key_conflicts(prepared.clean, source.key)
+    clean, future = split_future(clean, source.time_column, now)
+    # The whole delivery is validated, rows already in the lake included: a re-sent file is
+    # judged on what it contains, and an all-duplicate delivery is not "empty".
+    started = time.perf_counter()
+    report = validate(clean, suites / source.suite, asset, gx_root)
+    seconds = round(time.perf_counter() - started, 3)
+    failing = clean[ROW_ID].isin(list(report.quarantine))
+    flagged = clean[failing]
+    expectation_rows = quarantine_rows(
+        flagged, flagged[ROW_ID].map(report.quarantine).astype("string"), "expectation"
+    )
+    expectation_rows[CHECK] = expectation_rows[REASON].str.split(":").str[0]
+    accepted, anomalies = split_anomalies(clean[~failing], source.anomalies, source.time_column)
+    quarantined = pd.concat(
+        [q for q in (prepared.quarantine, conflicts, future, expectation_rows, anomalies) if len(q)]
+        or [pd.DataFrame()],
+        ignore_index=True,
+    )
+    return Screened(accepted, quarantined, report, seconds)
+
+
 def ingest_delivery(
     lake: Lake,
     source: SourceConfig,
@@ -97,28 +142,13 @@ def ingest_delivery(
 
     record.rows_in = len(prepared.clean) + len(prepared.quarantine) + prepared.exact_duplicates
     record.dropped_columns = prepared.dropped_columns
-    clean, conflicts = split_key_conflicts(prepared.clean, source.key)
-    clean, future = split_future(clean, source.time_column, now)
-    # The whole delivery is validated, rows already in the lake included: a re-sent file is
-    # judged on what it contains, and an all-duplicate delivery is not "empty".
-    started = time.perf_counter()
-    report = validate(clean, suites / source.suite, f"source-{source.name}", gx_root)
-    record.validation_seconds = round(time.perf_counter() - started, 3)
-    failing = clean[ROW_ID].isin(list(report.quarantine))
-    flagged = clean[failing]
-    expectation_rows = quarantine_rows(
-        flagged, flagged[ROW_ID].map(report.quarantine).astype("string"), "expectation"
-    )
-    expectation_rows[CHECK] = expectation_rows[REASON].str.split(":").str[0]
+    screened = screen(prepared, source, suites, f"source-{source.name}", gx_root, now)
+    record.validation_seconds = screened.validation_seconds
+    report = screened.report
     if not report.success:
         error = DataValidationError(f"delivery {delivery.name} of {source.name}", report)
         return _reject(lake, record, str(error), report)
-    accepted, anomalies = split_anomalies(clean[~failing], source.anomalies, source.time_column)
-    quarantined = pd.concat(
-        [q for q in (prepared.quarantine, conflicts, future, expectation_rows, anomalies) if len(q)]
-        or [pd.DataFrame()],
-        ignore_index=True,
-    )
+    accepted, quarantined = screened.accepted, screened.quarantined
     seen = keys.seen(accepted)
     record.duplicates = prepared.exact_duplicates + int(seen.sum())
     accepted = accepted[~seen.to_numpy()].drop(columns=[ROW_ID])

@@ -132,16 +132,26 @@ class Lake:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def audit(
-        self, sources: list[str], validated: dict[str, pd.DataFrame] | None = None
+        self,
+        sources: list[str],
+        validated: dict[str, pd.DataFrame] | None = None,
+        time_columns: dict[str, str | None] | None = None,
+        timezone: str | None = None,
     ) -> list[SourceAudit]:
-        """Audit every source: ``validated`` holds accepted rows the caller has read already."""
+        """Audit every source: ``validated`` holds accepted rows the caller has read already.
+
+        ``time_columns`` and ``timezone``: show each partition's months in that time zone.
+        """
         validated = validated or {}
+        time_columns = time_columns or {}
         return [
             audit_source(
                 source,
                 [r for r in self.records() if r.source == source],
                 validated[source] if source in validated else self.read_validated(source),
                 self.read_quarantine(source),
+                time_columns.get(source),
+                timezone,
             )
             for source in sources
         ]

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from retrainer.boundaries.settings import settings
+from retrainer.boundaries.locks import file_lock
+from retrainer.boundaries.settings import home, settings
 
 LANDED = "retrainer.data.landed"
 DRAIN_SECONDS = 5.0
@@ -91,6 +92,23 @@ def rename_flow_run(flow_run_id: str, name: str, tags: Iterable[str]) -> None:
         api.update_flow_run(uuid.UUID(str(flow_run_id)), name=name, tags=sorted(set(tags)))
 
 
+def runs_named(prefix: str) -> int:
+    """How many flow runs have a name that starts with ``prefix``."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    with client() as api:
+        found = api.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_=prefix))
+        )
+    return sum(1 for run in found if run.name.startswith(prefix))
+
+
+def started_at(flow_run_id: str) -> datetime | None:
+    """When a flow run started running (None: not yet, or unknown)."""
+    with client() as api:
+        return api.read_flow_run(uuid.UUID(str(flow_run_id))).start_time
+
+
 def find_deployment(name: str) -> tuple[str, dict[str, Any]]:
     """The id and default parameters of deployment ``flow/name``; a clear error if absent."""
     import httpx
@@ -157,9 +175,15 @@ def _detail(response: Any) -> str:
 
 
 def next_scheduled(api_url: str, flow: str, deployment: str) -> datetime | None:
-    """When the next scheduled run of ``flow/deployment`` is due, or None."""
+    """When the next scheduled run of ``flow/deployment`` is due; None if none or no such."""
+    from prefect.exceptions import ObjectNotFound
+
     with client(api_url) as api:
-        return _next_run(api, api.read_deployment_by_name(f"{flow}/{deployment}").id)
+        try:
+            found = api.read_deployment_by_name(f"{flow}/{deployment}")
+        except ObjectNotFound:
+            return None
+        return _next_run(api, found.id)
 
 
 def _next_run(api: Any, deployment_id: Any) -> datetime | None:
@@ -271,11 +295,17 @@ def lake_writer(dataset: str) -> Iterator[None]:
     """Hold the data set's one lake-writer slot for the block, waiting for it if taken.
 
     The retrain and the ingest deployments both ingest, and a deployment's concurrency limit
-    only counts its own runs, so both take this slot. ``retrainer serve`` creates the limits;
-    without them (a run without ``make up``) nothing is enforced and Prefect logs that.
+    only counts its own runs, so both take this slot. ``retrainer serve`` creates the limits
+    on the server ``make up`` starts. Without that server (a plain ``retrainer run``) no
+    limit can exist, and Prefect would only warn that it skips one: a file lock under
+    ``RETRAINER_HOME`` holds the lake instead, for every process that shares the home.
     """
     from prefect.concurrency.sync import concurrency
 
+    if settings().prefect_api_url is None:
+        with file_lock(home().root / "locks" / f"{lake_writer_limit(dataset)}.lock"):
+            yield
+        return
     with concurrency(lake_writer_limit(dataset), occupy=1, strict=False):
         yield
 

@@ -22,6 +22,7 @@ PREFECT_API_URL_FILE = "prefect_api_url"
 MLFLOW_UI_URL_FILE = "mlflow_ui_url"
 # Written by `make up` when clients must log through the MLflow server (a PostgreSQL backend).
 MLFLOW_TRACKING_URI_FILE = "mlflow_tracking_uri"
+DATA_DOCS_URL_FILE = "data_docs_url"
 
 
 class Settings(BaseSettings):
@@ -126,10 +127,20 @@ class Home:
         """The tracking URI in force: MLFLOW_TRACKING_URI wins over the local database."""
         return settings().mlflow_tracking_uri or f"sqlite:///{self.mlflow_db}"
 
+    @property
+    def data_docs(self) -> Path:
+        """The Great Expectations Data Docs site (what ``make up``'s docs server serves)."""
+        return data_docs_site(self.gx)
+
     def stack_url(self, name: str) -> str | None:
         """A URL written by ``make up`` (``prefect_api_url``, ``mlflow_ui_url``), or None."""
         path = self.stack / name
         return path.read_text().strip() if path.exists() else None
+
+
+def data_docs_site(gx_root: Path) -> Path:
+    """Where a Great Expectations file context at ``gx_root`` writes its Data Docs site."""
+    return gx_root / "uncommitted" / "data_docs" / "local_site"
 
 
 def home() -> Home:

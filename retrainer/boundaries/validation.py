@@ -15,9 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from retrainer.boundaries.settings import DATA_DOCS_URL_FILE, data_docs_site, home
 from retrainer.domain.schema import ROW_ID
 
 SAMPLE_ROWS = 10
+SITE = "local_site"  # the site name data_docs_site() points into
+INDEX = "index.html"
 
 
 @dataclass
@@ -98,7 +101,9 @@ def _context(root: str):
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    context = gx.get_context(mode="file", project_root_dir=root)
+    # context_root_dir: the context lives in ``root`` itself (project_root_dir would nest it
+    # in a second ``gx/``).
+    context = gx.get_context(mode="file", context_root_dir=root)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     context.variables.save()
     return context
@@ -173,13 +178,23 @@ def validate(frame: pd.DataFrame, suite_path: Path, asset: str, gx_root: Path) -
         if o.gate == "quarantine" and not o.success:
             for row in o.failing_rows:
                 quarantine.setdefault(row, f"{o.expectation}({o.column}): {o.notes}")
+    ids = list(result.run_results)
     return ValidationReport(
         suite=spec["name"],
         outcomes=outcomes,
-        docs_url=docs_url(gx_root),
+        docs_url=docs_link(gx_root, _result_page(context, gx_root, ids[0]) if ids else INDEX),
         quarantine=quarantine,
-        result_ids=list(result.run_results),
+        result_ids=ids,
     )
+
+
+def _result_page(context, gx_root: Path, result_id) -> str:
+    """The path of a validation result's page, relative to the Data Docs site."""
+    (found,) = context.get_docs_sites_urls(
+        resource_identifier=result_id, site_name=SITE, only_if_exists=False
+    )
+    page = Path(found["site_url"].removeprefix("file://"))
+    return page.relative_to(data_docs_site(gx_root)).as_posix()
 
 
 def validate_table(
@@ -191,9 +206,21 @@ def validate_table(
     return report
 
 
+def docs_link(gx_root: Path, page: str = INDEX) -> str:
+    """A Data Docs page as a link: on the docs server ``make up`` runs, else a file URL.
+
+    Browsers open ``file://`` links only when typed in, not from a page such as the Prefect
+    UI, so the served address is the one to publish whenever the server runs.
+    """
+    served = home().stack_url(DATA_DOCS_URL_FILE)
+    if served and data_docs_site(gx_root) == data_docs_site(home().gx):
+        return f"{served.rstrip('/')}/{page}"
+    return (data_docs_site(gx_root) / page).as_uri()
+
+
 def docs_url(gx_root: Path) -> str:
-    """The local Data Docs site's index page."""
-    return (gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").as_uri()
+    """The Data Docs site's index page, as a link."""
+    return docs_link(gx_root)
 
 
 def update_data_docs(gx_root: Path, reports: list[ValidationReport]) -> str:

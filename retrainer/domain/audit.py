@@ -25,8 +25,29 @@ class SourceAudit:
     validation_seconds: float = 0.0
     partitions: dict[str, int] = field(default_factory=dict)
     null_rates: dict[str, float] = field(default_factory=dict)
-    top_reasons: list[tuple[str, int]] = field(default_factory=list)
+    top_reasons: list["ReasonGroup"] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    timezone: str | None = None
+    local_months: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def shifted_partitions(self) -> dict[str, list[str]]:
+        """Partitions (UTC months) whose rows fall in another month in ``timezone``."""
+        return {
+            partition: months
+            for partition, months in self.local_months.items()
+            if months != [_partition_month(partition)]
+        }
+
+
+@dataclass
+class ReasonGroup:
+    """Quarantined rows refused for one kind of reason, with an example and their values."""
+
+    check: str
+    reason: str
+    rows: int
+    values: str = ""
 
 
 def _reason_kind(reason: str) -> str:
@@ -34,14 +55,72 @@ def _reason_kind(reason: str) -> str:
     return re.sub(r"[-+]?\d[\d.e+-]*", "#", reason)
 
 
+def _partition_month(partition: str) -> str:
+    """``year=2014/month=01`` -> ``2014-01``."""
+    found = re.fullmatch(r"year=(\d+)/month=(\d+)", partition)
+    return f"{found[1]}-{found[2]}" if found else partition
+
+
+def _checked_column(check: str) -> str | None:
+    """The column an expectation check names: ``expect_..._between(wind_speed)``."""
+    found = re.search(r"\(([^()]+)\)$", check)
+    return found[1] if found else None
+
+
+def _value_range(values: pd.Series) -> str:
+    """The quarantined values of one column: a numeric range, or a few distinct values."""
+    present = values.dropna()
+    numbers = pd.to_numeric(present, errors="coerce")
+    if len(present) and numbers.notna().all():
+        low, high = numbers.min(), numbers.max()
+        return f"{low:.6g}" if low == high else f"{low:.6g} to {high:.6g}"
+    distinct = list(dict.fromkeys(present.astype(str)))
+    return ", ".join(distinct[:3]) + (f" (+{len(distinct) - 3} more)" if len(distinct) > 3 else "")
+
+
+def group_reasons(quarantine: pd.DataFrame, top: int = TOP_REASONS) -> list[ReasonGroup]:
+    """The most frequent kinds of quarantine reason, largest first.
+
+    Reasons that differ only in their numbers are one kind; each group keeps a real example
+    (numbers included) and, for an expectation on a column, the range of refused values.
+    """
+    if quarantine.empty:
+        return []
+    checks = quarantine[CHECK].astype(str)
+    texts = quarantine[REASON].astype(str)
+    reasons = [r.removeprefix(f"{c}: ") for c, r in zip(checks, texts, strict=True)]
+    frame = quarantine.assign(_c=checks.to_numpy(), _r=reasons)
+    frame["_kind"] = frame["_r"].map(_reason_kind)
+    groups = []
+    for (check, _), rows in frame.groupby(["_c", "_kind"], sort=False):
+        column = _checked_column(check)
+        values = _value_range(rows[column]) if column in rows else ""
+        groups.append(ReasonGroup(check, rows["_r"].iloc[0], len(rows), values))
+    return sorted(groups, key=lambda g: -g.rows)[:top]
+
+
+def local_months(times: pd.Series, timezone: str) -> dict[str, list[str]]:
+    """For each UTC month partition of ``times``, the calendar months its rows are in locally."""
+    stamps = pd.to_datetime(times, utc=True).dropna()
+    partition = stamps.dt.strftime("year=%Y/month=%m")
+    local = stamps.dt.tz_convert(timezone).dt.strftime("%Y-%m")
+    return {p: sorted(set(months)) for p, months in local.groupby(partition, sort=True)}
+
+
 def audit_source(
     source: str,
     records: list[DeliveryRecord],
     validated: pd.DataFrame,
     quarantine: pd.DataFrame,
+    time_column: str | None = None,
+    timezone: str | None = None,
 ) -> SourceAudit:
-    """Audit one source from its manifest records, accepted rows and quarantined rows."""
-    result = SourceAudit(source=source)
+    """Audit one source from its manifest records, accepted rows and quarantined rows.
+
+    With ``time_column`` and ``timezone``: which local calendar months each partition (a UTC
+    month) holds, since training counts months in the data set's time zone.
+    """
+    result = SourceAudit(source=source, timezone=timezone)
     for record in records:
         if record.status == "rejected":
             result.deliveries_rejected += 1
@@ -58,9 +137,9 @@ def audit_source(
             result.partitions[partition] = result.partitions.get(partition, 0) + rows
     if len(validated):
         result.null_rates = {c: round(float(v), 4) for c, v in validated.isna().mean().items()}
-    if len(quarantine):
-        kinds = quarantine[CHECK].astype(str) + ": " + quarantine[REASON].map(_reason_kind)
-        result.top_reasons = list(kinds.value_counts().head(TOP_REASONS).items())
+    if time_column and timezone and time_column in validated:
+        result.local_months = local_months(validated[time_column], timezone)
+    result.top_reasons = group_reasons(quarantine)
     result.validation_seconds = round(result.validation_seconds, 3)
     return result
 
@@ -78,15 +157,34 @@ def as_markdown(audits: list[SourceAudit]) -> str:
         for a in audits
     ]
     for a in audits:
-        lines += ["", f"#### {a.source}", "", "| partition | rows |", "|---|---|"]
-        lines += [f"| {p} | {n} |" for p, n in sorted(a.partitions.items())]
+        local = f" | months in {a.timezone}" if a.local_months else ""
+        lines += ["", f"#### {a.source}", "", f"| partition (UTC month) | rows{local} |"]
+        lines.append("|---|---|---|" if local else "|---|---|")
+        for partition, rows in sorted(a.partitions.items()):
+            months = f" | {', '.join(a.local_months.get(partition, []))}" if local else ""
+            lines.append(f"| {partition} | {rows}{months} |")
+        lines += [f"\n{note}" for note in partition_notes(a)]
         nulls = ", ".join(f"{c} {r:.1%}" for c, r in a.null_rates.items() if r > 0) or "none"
         lines += ["", f"Null rates: {nulls}", ""]
         if a.top_reasons:
-            lines += ["| quarantine reason | rows |", "|---|---|"]
-            lines += [f"| {reason} | {n} |" for reason, n in a.top_reasons]
+            lines += [
+                "| check | quarantine reason (an example) | rows | values |",
+                "|---|---|---|---|",
+            ]
+            lines += [f"| {g.check} | {g.reason} | {g.rows} | {g.values} |" for g in a.top_reasons]
         lines += [f"- rejected delivery {r}" for r in a.rejected]
     return "\n".join(lines)
+
+
+def partition_notes(audit: SourceAudit) -> list[str]:
+    """Why a partition holds rows of another month: UTC partitions, a local calendar."""
+    return [
+        f"{partition} holds rows that are {', '.join(months)} in {audit.timezone}: the lake "
+        "partitions by UTC month, and late evening on a month's last day there is already "
+        "the next month in UTC. Training counts months in the data set's time zone "
+        "(split.timezone), so they count as " + ", ".join(months) + "."
+        for partition, months in audit.shifted_partitions.items()
+    ]
 
 
 def as_dict(audits: list[SourceAudit]) -> list[dict]:

@@ -21,6 +21,8 @@ from pydantic import (
 )
 
 ColumnType = Literal["int", "float", "str", "datetime", "bool"]
+ModelFamily = Literal["hist_gradient_boosting", "logistic_regression", "random_forest"]
+ParamValue = float | int | str | bool | None
 CRON_MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly"}
 
 
@@ -160,10 +162,8 @@ class SplitConfig(_Strict):
 class ModelConfig(_Strict):
     """Which estimator family and its hyperparameters."""
 
-    family: Literal["hist_gradient_boosting", "logistic_regression", "random_forest"] = (
-        "hist_gradient_boosting"
-    )
-    params: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
+    family: ModelFamily = "hist_gradient_boosting"
+    params: dict[str, ParamValue] = Field(default_factory=dict)
     threads: int | None = Field(
         default=None, description="native threads for the fit; default: free cores"
     )
@@ -364,6 +364,8 @@ def load_dataset(path: str | Path) -> DataSet:
         config = RetrainConfig.model_validate(raw)
     except ValidationError as exc:
         errors.append(problems(exc))
+    else:
+        errors += column_problems(config)
     try:
         schedules = DeploymentConfig.model_validate(deployment)
     except ValidationError as exc:
@@ -376,6 +378,13 @@ def load_dataset(path: str | Path) -> DataSet:
 def load_config(path: str | Path) -> RetrainConfig:
     """The flow parameter of a config file (validated whole, ``deployment`` included)."""
     return load_dataset(path).config
+
+
+def column_problems(config: RetrainConfig) -> list[str]:
+    """Every column the config names that its sources do not declare, one line each."""
+    from retrainer.domain.checks import check_columns
+
+    return [f"  - {line}" for line in check_columns(config).errors]
 
 
 def problems(error: ValidationError, section: tuple[str, ...] = ()) -> str:

@@ -18,6 +18,16 @@ def run_name(flow: str, dataset: str, month: str | None) -> str:
     return "-".join(part for part in (flow, dataset, month) if part)
 
 
+def numbered(name: str, earlier: int) -> str:
+    """``retrain-flights-2013-11 #3``: the third run on the same data gets a name of its own."""
+    return f"{name} #{earlier + 1}"
+
+
+def mlflow_run_name(run_name: str, version: str, decision: str) -> str:
+    """``retrain-flights-2013-11 #3 v7 promoted``: the data, the version and what the gate did."""
+    return f"{run_name} v{version} {decision}"
+
+
 def run_tags(existing: list[str], config: RetrainConfig, month: str | None) -> list[str]:
     """The run's tags: what it had, plus the data set, the model and the data's last month."""
     tags = {*existing, config.name, f"model:{config.mlflow.registered_model}"}

@@ -5,9 +5,15 @@ import json
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from retrainer.domain.config import RetrainConfig, problems
+from retrainer.domain.config import (
+    ModelFamily,
+    ParamValue,
+    RetrainConfig,
+    column_problems,
+    problems,
+)
 
 
 class OverrideError(ValueError):
@@ -65,6 +71,55 @@ def apply_overrides(base: dict[str, Any], overrides: dict[str, Any]) -> RetrainC
             node = child
         node[leaf] = value
     try:
-        return RetrainConfig.model_validate(merged)
+        config = RetrainConfig.model_validate(merged)
     except ValidationError as exc:
         raise OverrideError(f"the overridden config is not valid:\n{problems(exc)}") from exc
+    unknown = column_problems(config)
+    if unknown:
+        raise OverrideError("the overridden config names unknown columns:\n" + "\n".join(unknown))
+    return config
+
+
+def differences(base: Any, changed: Any, path: str = "") -> dict[str, Any]:
+    """The dotted paths where ``changed`` differs from ``base`` (plain dicts), new values.
+
+    The inverse of ``apply_overrides``: what a run changed relative to its config file.
+    """
+    if isinstance(base, dict) and isinstance(changed, dict):
+        found: dict[str, Any] = {}
+        for key in sorted(base.keys() | changed.keys(), key=str):
+            found |= differences(base.get(key), changed.get(key), f"{path}{key}.")
+        return found
+    return {} if base == changed else {path.rstrip("."): changed}
+
+
+class RunChoices(BaseModel):
+    """The common choices for one run, on top of the config (empty: as configured)."""
+
+    model_family: ModelFamily | None = Field(default=None, description="the estimator family")
+    model_params: dict[str, ParamValue] | None = Field(
+        default=None,
+        description='hyperparameters merged over the config\'s, e.g. {"max_iter": 200}',
+    )
+    test_months: int | None = Field(
+        default=None, ge=1, description="how many of the latest months are the test set"
+    )
+    require_approval: bool | None = Field(
+        default=None, description="wait for a reviewer before promoting"
+    )
+
+
+def with_choices(config: RetrainConfig, choices: RunChoices | None = None) -> RetrainConfig:
+    """The config with a run's choices applied; ``model_params`` are merged, not replaced."""
+    if choices is None:
+        return config
+    chosen: dict[str, Any] = {
+        "model.family": choices.model_family,
+        "split.test_months": choices.test_months,
+        "promotion.require_approval": choices.require_approval,
+        **{f"model.params.{name}": value for name, value in (choices.model_params or {}).items()},
+    }
+    overrides = {path: value for path, value in chosen.items() if value is not None}
+    if not overrides:
+        return config
+    return apply_overrides(config.model_dump(mode="json"), overrides)

@@ -4,6 +4,7 @@ Plain data built from the run's results; ``boundaries.tracking`` writes it to ML
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -23,6 +24,7 @@ class LoggedModel:
     experiment_id: str
     model: str
     version: str
+    run_name: str = ""
 
     @property
     def model_uri(self) -> str:
@@ -43,6 +45,7 @@ class TrainingRecord:
     input_example: pd.DataFrame | None = None
     schema: pd.DataFrame | None = None
     data_digest: str = ""
+    started_at: datetime | None = None
 
 
 def run_params(config: RetrainConfig, trained: TrainedModel, split: Split) -> dict[str, Any]:
@@ -70,8 +73,14 @@ def training_record(
     data_reports: dict[str, Any],
     run_name: str,
     flow_run_id: str,
+    overrides: dict[str, Any] | None = None,
+    started_at: datetime | None = None,
 ) -> TrainingRecord:
-    """The MLflow run of one retrain: params, metrics, tags, documents, plots, lineage."""
+    """The MLflow run of one retrain: params, metrics, tags, documents, plots, lineage.
+
+    ``overrides``: the config fields this run changed relative to its config file, by dotted
+    path; each becomes an ``override.<path>`` tag, so runs can be told apart and searched.
+    """
     digest = content_hash(table.frame)
     return TrainingRecord(
         run_name=run_name,
@@ -85,6 +94,10 @@ def training_record(
             DATA_TAG: digest,
             CONFIG_TAG: training_config_hash(config),
             "prefect_flow_run_id": flow_run_id,
+            # What the UI's Source column shows (else the Prefect engine module that ran it).
+            "mlflow.source.name": "flows/retrain.py",
+            "mlflow.source.type": "JOB",
+            **{f"override.{path}": str(value) for path, value in (overrides or {}).items()},
         },
         documents={
             **{f"data/{name}.json": report for name, report in data_reports.items()},
@@ -95,4 +108,5 @@ def training_record(
         input_example=model_inputs(config, split.test.head(5)).drop(columns=[config.target.name]),
         schema=table.frame.head(0),
         data_digest=digest,
+        started_at=started_at,
     )

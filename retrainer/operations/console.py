@@ -1,9 +1,20 @@
 """What the terminal shows: the CLI's results rendered as text, and nothing else."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from retrainer.boundaries.preview import Preview
+from retrainer.boundaries.tracking import ModelStatus, VersionStatus
+from retrainer.domain.audit import ReasonGroup, SourceAudit, partition_notes
+from retrainer.domain.checks import ConfigCheck
+from retrainer.domain.deliveries import DeliveryRecord
 from retrainer.domain.history import AliasMove, version_label
 from retrainer.domain.promotion import format_p
 from retrainer.operations.servers import StackUrls
@@ -97,6 +108,7 @@ def stack_table(urls: StackUrls, next_runs: dict[str, str], logs: Path) -> str:
         ("Prefect UI", urls.prefect_ui),
         ("Prefect API", urls.prefect_api),
         ("MLflow UI", urls.mlflow_ui),
+        ("Data Docs", urls.data_docs),
         *((deployment, f"next run {when}") for deployment, when in next_runs.items()),
         ("logs", str(logs)),
         ("trigger a retrain", "retrainer trigger --wait  (curl: docs/operations.md)"),
@@ -120,3 +132,189 @@ def finished_text(end: Finished) -> str:
         lines.append(f"  {'MLflow run':<14} {end.links.run}")
         lines.append(f"  {'model version':<14} {end.links.model_version}")
     return "\n".join(lines)
+
+
+def _table(title: str, *columns: str, **options: Any) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", **options)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def audit_view(audits: list[SourceAudit]) -> Group:
+    """The data audit as terminal tables: totals, partitions per source, quarantine reasons."""
+    totals = _table(
+        "Data audit (since the lake began)",
+        "source",
+        "deliveries",
+        "rejected",
+        "rows in",
+        "accepted",
+        "quarantined",
+        "duplicates",
+    )
+    for a in audits:
+        totals.add_row(
+            a.source,
+            f"{a.deliveries_accepted:,}",
+            f"[red]{a.deliveries_rejected}[/red]" if a.deliveries_rejected else "0",
+            f"{a.rows_in:,}",
+            f"{a.accepted:,}",
+            f"{a.quarantined:,}",
+            f"{a.duplicates:,}",
+        )
+    parts: list[Any] = [totals]
+    for a in audits:
+        if a.partitions:
+            local = [f"months in {a.timezone}"] if a.local_months else []
+            partitions = _table(f"{a.source}: partitions", "partition (UTC month)", "rows", *local)
+            for partition, rows in sorted(a.partitions.items()):
+                months = [", ".join(a.local_months.get(partition, []))] if local else []
+                partitions.add_row(partition, f"{rows:,}", *months)
+            parts += ["", partitions, *(Text(note, style="dim") for note in partition_notes(a))]
+        if a.top_reasons:
+            parts += ["", reasons_table(f"{a.source}: why rows were quarantined", a.top_reasons)]
+        parts += [Text(f"rejected delivery {r}", style="red") for r in a.rejected]
+    return Group(*parts)
+
+
+def reasons_table(title: str, reasons: list[ReasonGroup]) -> Table:
+    """Quarantine reasons by kind: the check, an example reason, how many rows, their values."""
+    table = _table(title, "check", "reason (an example)", "rows", "values")
+    for group in reasons:
+        table.add_row(group.check, group.reason, f"{group.rows:,}", group.values)
+    return table
+
+
+def preview_view(preview: Preview) -> Group:
+    """``retrainer validate``: the verdict, the counts and every expectation's outcome."""
+    colour = "green" if preview.verdict == "accepted" else "red"
+    parts: list[Any] = [
+        Text.from_markup(
+            f"[bold]{preview.file}[/bold] as a delivery of [bold]{preview.source}[/bold]: "
+            f"[{colour}]would be {preview.verdict}[/{colour}]"
+        )
+    ]
+    if preview.reason:
+        parts.append(Text(preview.reason, style=colour))
+    if preview.report is None:
+        return Group(*parts)
+    parts.append(
+        Text(
+            f"{preview.rows_in:,} rows: {preview.accepted:,} to accept, "
+            f"{preview.quarantined:,} to quarantine, {preview.duplicates:,} exact duplicates"
+            + (
+                f"; columns dropped (not in the schema): {preview.dropped_columns}"
+                if preview.dropped_columns
+                else ""
+            )
+        )
+    )
+    outcomes = _table(
+        f"expectation suite {preview.report.suite}",
+        "expectation",
+        "column",
+        "gate",
+        "result",
+        "unexpected",
+        "failing rows e.g.",
+        "why it exists",
+        show_lines=True,
+    )
+    for o in preview.report.outcomes:
+        result = "[green]passed[/green]" if o.success else "[red]failed[/red]"
+        unexpected = (
+            f"{o.unexpected_count:,} ({o.unexpected_percent:.2f} %)" if o.unexpected_count else ""
+        )
+        sample = ", ".join(map(str, o.failing_rows[:5]))
+        outcomes.add_row(o.expectation, o.column or "", o.gate, result, unexpected, sample, o.notes)
+    parts += ["", outcomes]
+    if preview.reasons:
+        parts += ["", reasons_table("rows that would be quarantined", preview.reasons)]
+    return Group(*parts)
+
+
+def check_view(path: Path, check: ConfigCheck, landed: dict[str, list[str]]) -> Group:
+    """``retrainer check``: every problem with the config's column names, one line each."""
+    sources = ", ".join(landed) or "none yet"
+    parts: list[Any] = [
+        Text(f"checked against the declared schemas and the deliveries of: {sources}", style="dim")
+    ]
+    parts += [Text(f"  warning: {line}", style="yellow") for line in check.warnings]
+    if check.ok:
+        parts.append(Text.from_markup(f"[green]{path}: the config is valid[/green]"))
+    else:
+        parts.append(Text(f"{path}: {len(check.errors)} problem(s):", style="red"))
+        parts += [Text(f"  - {line}") for line in check.errors]
+    return Group(*parts)
+
+
+@dataclass
+class StackState:
+    """What ``retrainer status`` knows about the servers: each one's URL and whether it runs."""
+
+    servers: dict[str, tuple[str, bool]]
+    next_runs: dict[str, str]
+
+
+def _version_line(label: str, version: VersionStatus | None, metric: str) -> str:
+    if version is None:
+        return f"{label:<11} none yet"
+    score = version.metrics.get(metric)
+    shown = f"{metric} {score:.4f}" if score is not None else f"{metric} ?"
+    when = version.created.astimezone().strftime("%Y-%m-%d %H:%M")
+    return f"{label:<11} v{version.version}  {shown}  registered {when}"
+
+
+def status_view(
+    model: str,
+    metric: str,
+    status: ModelStatus,
+    stack_state: StackState,
+    rejected: list[DeliveryRecord],
+    runs_link: str | None,
+) -> Group:
+    """``retrainer status``: the model in service, the latest runs, the servers, what waits."""
+    lines: list[Any] = [Text(f"model {model}", style="bold")]
+    lines.append(Text(_version_line("champion", status.champion, metric)))
+    if status.champion and status.champion.reason:
+        lines.append(Text(f"{'':<11} why: {status.champion.reason}", style="dim"))
+    lines.append(Text(_version_line("challenger", status.challenger, metric)))
+    runs = _table("last runs", "run", "started", "version", "decision", metric, box=None)
+    for run in status.runs:
+        score = run.metrics.get(metric)
+        runs.add_row(
+            run.name,
+            run.started.astimezone().strftime("%Y-%m-%d %H:%M"),
+            f"v{run.version}" if run.version else "-",
+            run.decision,
+            f"{score:.4f}" if score is not None else "-",
+        )
+    parts: list[Any] = [*lines, "", runs if status.runs else Text("no runs yet: `make run`")]
+    if runs_link:
+        parts.append(Text(f"all runs: {runs_link}", style="dim"))
+    servers = _table("servers (make up / make down)", "server", "state", "where", box=None)
+    for name, (where, up) in stack_state.servers.items():
+        servers.add_row(name, "[green]up[/green]" if up else "[dim]down[/dim]", where)
+    parts += ["", servers]
+    if stack_state.next_runs:
+        schedule = _table("next scheduled runs", "deployment", "when", box=None)
+        for deployment, when in stack_state.next_runs.items():
+            schedule.add_row(deployment, when)
+        parts += ["", schedule]
+    if rejected:
+        pending = _table(
+            "rejected deliveries (fix them at the source and deliver again)",
+            "source",
+            "delivery",
+            "received",
+            "why",
+            box=None,
+        )
+        for record in rejected:
+            why = (record.reason or "").splitlines()[0]
+            pending.add_row(record.source, record.name, record.received_at[:16], why)
+        parts += ["", pending]
+    else:
+        parts += ["", Text("no rejected deliveries waiting", style="dim")]
+    return Group(*parts)

@@ -4,6 +4,8 @@
   database URL is given;
 - ``mlflow server`` over the same ``sqlite:///$RETRAINER_HOME/mlflow.db`` the CLI and the flows
   write to directly, with local artifact paths, so both see the same runs and models;
+- the Great Expectations Data Docs, served with their scripts and styles installed locally
+  (``docs_server``), so that links from the Prefect UI open and the pages work offline;
 - ``retrainer serve``: registers the deployments in ``deployments/`` and executes their runs;
 - with ``--postgres``, a PostgreSQL server holds both Prefect's and MLflow's data instead of
   SQLite (``operations/postgres.py``), and clients log to MLflow through its server.
@@ -24,11 +26,12 @@ from retrainer.operations import postgres
 
 PREFECT_SERVER = "prefect-server"
 MLFLOW_SERVER = "mlflow-server"
+DATA_DOCS_SERVER = "data-docs-server"
 SERVE = "serve"
 POSTGRES = "postgres"
 # Stopped in this order: the executor first, so no run starts while its server goes away;
 # the database last, once nothing writes to it.
-SERVICES = (SERVE, PREFECT_SERVER, MLFLOW_SERVER, POSTGRES)
+SERVICES = (SERVE, PREFECT_SERVER, MLFLOW_SERVER, DATA_DOCS_SERVER, POSTGRES)
 # The servers' own database URLs, passwords included: never in the flows' environment.
 STORE_VARIABLES = ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "MLFLOW_BACKEND_STORE_URI")
 
@@ -41,6 +44,7 @@ class StackOptions:
     host: str = "127.0.0.1"
     prefect_port: int = 4200
     mlflow_port: int = 5000
+    data_docs_port: int = 4300
     database_url: SecretStr | None = None
     postgres: bool = False
     postgres_port: int = 5432
@@ -55,6 +59,7 @@ class StackUrls:
     prefect_ui: str
     prefect_api: str
     mlflow_ui: str
+    data_docs: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class Server:
     argv: list[str]
     port: int
     answers: Callable[[], bool]
+    option: str  # the `retrainer up` option that picks its port
 
 
 def _http_ok(url: str) -> bool:
@@ -86,11 +92,12 @@ def stack_urls(options: StackOptions) -> StackUrls:
         prefect_ui=f"http://{connect}:{options.prefect_port}",
         prefect_api=f"http://{connect}:{options.prefect_port}/api",
         mlflow_ui=f"http://{connect}:{options.mlflow_port}",
+        data_docs=f"http://{connect}:{options.data_docs_port}",
     )
 
 
 def servers(h: Home, options: StackOptions, urls: StackUrls) -> list[Server]:
-    """The Prefect and MLflow servers, in start order."""
+    """The Prefect, MLflow and Data Docs servers, in start order."""
     python = sys.executable
     # With PostgreSQL the store URL (with its password) travels in the environment, never on
     # a command line that `ps` shows to every user.
@@ -104,6 +111,7 @@ def servers(h: Home, options: StackOptions, urls: StackUrls) -> list[Server]:
             ],
             port=options.prefect_port,
             answers=lambda: api_answers(urls.prefect_api),
+            option="--prefect-port",
         ),
         Server(
             name=MLFLOW_SERVER,
@@ -117,6 +125,18 @@ def servers(h: Home, options: StackOptions, urls: StackUrls) -> list[Server]:
             ],
             port=options.mlflow_port,
             answers=lambda: _http_ok(f"{urls.mlflow_ui}/health"),
+            option="--mlflow-port",
+        ),
+        Server(
+            name=DATA_DOCS_SERVER,
+            argv=[
+                *(python, "-m", "retrainer.operations.docs_server"),
+                *("--root", str(h.data_docs)),
+                *("--host", options.host, "--port", str(options.data_docs_port)),
+            ],
+            port=options.data_docs_port,
+            answers=lambda: _http_ok(f"{urls.data_docs}/_health"),
+            option="--data-docs-port",
         ),
     ]
 
@@ -129,6 +149,7 @@ def postgres_server(h: Home, options: StackOptions, secret: SecretStr) -> Server
         argv=postgres.server_argv(h, host, options.postgres_port),
         port=options.postgres_port,
         answers=lambda: postgres.answers(host, options.postgres_port, secret),
+        option="--postgres-port",
     )
 
 
@@ -156,6 +177,9 @@ def child_environment(h: Home, options: StackOptions, urls: StackUrls) -> dict[s
     """The environment of every server: the project's defaults, then the caller's variables."""
     env = {**environment_defaults(h), **os.environ, "RETRAINER_HOME": str(h.root)}
     env["PREFECT_UI_URL"] = urls.prefect_ui
+    # `prefect server start --port` moves the server but not the API URL its UI calls (that
+    # stays on the default port 4200): the UI would show another server's data, or none.
+    env.setdefault("PREFECT_UI_API_URL", urls.prefect_api)
     # The runner asks for due runs every 10 s by default; 5 s halves the wait after an API
     # call for one cheap query more per 10 s.
     env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "5")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from retrainer.boundaries import prefect_api
 from retrainer.boundaries.settings import (
+    DATA_DOCS_URL_FILE,
     MLFLOW_TRACKING_URI_FILE,
     MLFLOW_UI_URL_FILE,
     PREFECT_API_URL_FILE,
@@ -20,6 +21,7 @@ from retrainer.boundaries.settings import (
 from retrainer.operations import postgres, processes
 from retrainer.operations.processes import StackError
 from retrainer.operations.servers import (
+    POSTGRES,
     SERVE,
     SERVICES,
     STORE_VARIABLES,
@@ -36,7 +38,7 @@ from retrainer.operations.servers import (
 
 SCHEDULE_WAIT_SECONDS = 30.0
 
-__all__ = ["StackError", "StackOptions", "StackUrls", "down", "running", "up"]
+__all__ = ["StackError", "StackOptions", "StackUrls", "check_ports", "down", "running", "up"]
 
 
 def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> StackUrls:
@@ -45,6 +47,7 @@ def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> S
     env = child_environment(h, options, urls)
     started_at = datetime.now(UTC)
     specs = servers(h, options, urls)
+    check_ports(h, options)
     database = None
     if options.postgres:
         secret = postgres.password(h)
@@ -52,11 +55,6 @@ def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> S
     for server in [*([database] if database else []), *specs]:
         if processes.alive(h, server.name):
             echo(f"{server.name} already running (pid {processes.pid(h, server.name)})")
-        elif not processes.port_is_free(options.host, server.port):
-            raise StackError(
-                f"port {server.port} on {options.host} is taken: stop that process or pick "
-                "another port"
-            )
     if database is not None:
         postgres.ensure_cluster(h, secret)
         if not processes.alive(h, database.name):
@@ -72,6 +70,7 @@ def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> S
         processes.wait_ready(h, server.name, server.answers, options.timeout_seconds)
     (h.stack / PREFECT_API_URL_FILE).write_text(urls.prefect_api + "\n")
     (h.stack / MLFLOW_UI_URL_FILE).write_text(urls.mlflow_ui + "\n")
+    (h.stack / DATA_DOCS_URL_FILE).write_text(urls.data_docs + "\n")
     if database is not None:
         (h.stack / MLFLOW_TRACKING_URI_FILE).write_text(urls.mlflow_ui + "\n")
 
@@ -101,6 +100,23 @@ def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> S
     return urls
 
 
+def check_ports(h: Home, options: StackOptions) -> None:
+    """Raise, naming the option to change, when a server's port is taken by anything else.
+
+    Reads pid files only: it creates nothing, so a refused ``up`` leaves nothing behind.
+    """
+    ports = [(s.name, s.port, s.option) for s in servers(h, options, stack_urls(options))]
+    if options.postgres:
+        ports.append((POSTGRES, options.postgres_port, "--postgres-port"))
+    for name, port, option in ports:
+        if not processes.alive(h, name) and not processes.port_is_free(options.host, port):
+            raise StackError(
+                f"{name}: port {port} on {options.host} is taken by another "
+                f"program; pick a free one with `retrainer up {option} PORT` "
+                f'(make up UP_ARGS="{option} PORT") or stop that program'
+            )
+
+
 def down(h: Home, echo: Callable[[str], None] = print) -> list[str]:
     """Stop every process ``up`` started (serve first); return the names that were running."""
     api = h.stack_url(PREFECT_API_URL_FILE)
@@ -115,7 +131,12 @@ def down(h: Home, echo: Callable[[str], None] = print) -> list[str]:
             prefect_api.crash_in_flight_runs(
                 api, "the serve process was stopped by `retrainer down` during this run", echo
             )
-    for url_file in (PREFECT_API_URL_FILE, MLFLOW_UI_URL_FILE, MLFLOW_TRACKING_URI_FILE):
+    for url_file in (
+        PREFECT_API_URL_FILE,
+        MLFLOW_UI_URL_FILE,
+        DATA_DOCS_URL_FILE,
+        MLFLOW_TRACKING_URI_FILE,
+    ):
         (h.stack / url_file).unlink(missing_ok=True)
     return stopped
 

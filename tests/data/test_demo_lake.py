@@ -59,4 +59,7 @@ def test_weather_glitch_is_quarantined_with_its_reason(tmp_path, flights_config)
     (weather,) = lake.audit(["weather"])
     assert weather.quarantined == 1 and weather.accepted == weather.rows_in - 1
     assert weather.partitions == {"year=2013/month=02": weather.accepted}
-    assert weather.top_reasons[0][1] == 1
+    (reason,) = weather.top_reasons
+    assert reason.rows == 1 and reason.values == "1048.36"
+    assert reason.check == "expect_column_values_to_be_between(wind_speed)"
+    assert reason.reason.startswith("Sensor anomaly")  # the check is not repeated

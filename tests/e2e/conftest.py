@@ -127,6 +127,7 @@ def started_stack(root: Path, **choices: Any) -> Iterator[Stack]:
         configs=[config_file],
         prefect_port=processes.free_port(),
         mlflow_port=processes.free_port(),
+        data_docs_port=processes.free_port(),
         env={
             "PREFECT_HOME": str(h.prefect),
             "MLFLOW_TRACKING_URI": f"sqlite:///{h.mlflow_db}",

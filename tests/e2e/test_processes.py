@@ -82,10 +82,15 @@ def test_up_refuses_a_taken_port_before_starting_anything(h: Home):
         taken.listen()
         port = taken.getsockname()[1]
         options = stack.StackOptions(
-            configs=[], prefect_port=port, mlflow_port=processes.free_port()
+            configs=[],
+            prefect_port=port,
+            mlflow_port=processes.free_port(),
+            data_docs_port=processes.free_port(),
         )
 
-        with pytest.raises(stack.StackError, match=f"port {port} on 127.0.0.1 is taken"):
+        with pytest.raises(
+            stack.StackError, match=f"port {port} on 127.0.0.1 is taken.*--prefect-port"
+        ):
             stack.up(h, options, echo=lambda _: None)
 
     assert stack.running(h) == {}

@@ -12,7 +12,7 @@ from flows.retrain import retrain
 from retrainer.boundaries import aliases
 from retrainer.boundaries.settings import expectations_dir
 from retrainer.boundaries.validation import DataValidationError
-from retrainer.domain.config import RetrainConfig
+from retrainer.domain.config import ConfigError, RetrainConfig
 
 pytestmark = pytest.mark.flow
 
@@ -88,3 +88,17 @@ def test_failing_blocking_expectation_stops_before_training(
         state.result()
     assert MlflowClient().search_registered_models() == []
     assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+def test_a_misspelt_column_stops_the_flow_before_any_work(
+    flights_config: RetrainConfig, landed: Path
+):
+    broken = flights_config.model_copy(deep=True)
+    broken.features.numeric[0] = "mnth"
+
+    state = retrain(broken, return_state=True)
+
+    assert state.is_failed()
+    with pytest.raises(ConfigError, match=r"'mnth' is not a column .* \(did you mean 'month'\?\)"):
+        state.result()
+    assert not (landed.parent / "lake").exists()  # nothing was ingested

@@ -7,6 +7,7 @@ from mlflow import MlflowClient
 
 from flows.retrain import retrain
 from retrainer.domain.config import RetrainConfig
+from retrainer.domain.overrides import RunChoices
 
 pytestmark = pytest.mark.flow
 
@@ -22,8 +23,20 @@ def _artifacts(flow_run_id) -> dict[str, str]:
     return {a.key: str(a.data) for a in found if a.key}
 
 
+def _flow_level(flow_run_id) -> list[str]:
+    """Keys of the artifacts the flow itself created (listed first in the Artifacts tab)."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    return [a.key for a in found if a.task_run_id is None]
+
+
 def test_the_run_is_named_after_its_data_and_links_to_mlflow(
-    flights_config: RetrainConfig, landed: Path, home: Path
+    flights_config: RetrainConfig, landed: Path, home: Path, caplog: pytest.LogCaptureFixture
 ):
     from prefect import get_client
 
@@ -33,23 +46,58 @@ def test_the_run_is_named_after_its_data_and_links_to_mlflow(
     state = retrain(flights_config, return_state=True)
 
     summary = state.result()
+    choices = RunChoices(model_params={"max_iter": 20})
+    second = retrain(flights_config, choices, return_state=True)
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(state.state_details.flow_run_id)
-    # Four sampled months, January to April 2013, in the airline's (New York) calendar.
-    assert run.name == "retrain-flights-2013-04"
+        again = client.read_flow_run(second.state_details.flow_run_id)
+    # Four sampled months, January to April 2013, in the airline's (New York) calendar; the
+    # second run on the same data gets a name of its own.
+    assert (run.name, again.name) == ("retrain-flights-2013-04 #1", "retrain-flights-2013-04 #2")
     assert {"flights", "model:flights-delay", "data-through:2013-04"} <= set(run.tags)
-    mlflow_run = MlflowClient().get_run(summary.run_id)
-    assert mlflow_run.info.run_name == run.name
+    client = MlflowClient()
+    mlflow_run = client.get_run(summary.run_id)
+    assert mlflow_run.info.run_name == "retrain-flights-2013-04 #1 v1 promoted"
+    assert mlflow_run.data.tags["override.split.test_months"] == "1"
+    assert mlflow_run.data.tags["mlflow.source.name"] == "flows/retrain.py"
+    # The run spans the whole retrain, not only the seconds of logging.
+    assert (mlflow_run.info.end_time - mlflow_run.info.start_time) / 1000 > 5
+    latest = client.search_runs([mlflow_run.info.experiment_id], order_by=["start_time DESC"])[0]
+    assert latest.data.tags["override.model.params.max_iter"] == "20"
+    experiment = client.get_experiment(mlflow_run.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    assert "metrics.`test_roc_auc`" in experiment.tags["mlflow.sharedViewState.retrainer"]
+
     artifacts = _artifacts(run.id)
-    experiment = mlflow_run.info.experiment_id
+    ui, exp, training = (
+        "http://127.0.0.1:5999",
+        experiment.experiment_id,
+        "workflowType=machine_learning",
+    )
     assert artifacts["mlflow-run-flights"].endswith(
-        f"(http://127.0.0.1:5999/#/experiments/{experiment}/runs/{summary.run_id})"
+        f"({ui}/#/experiments/{exp}/runs/{summary.run_id}?{training})"
     )
     assert artifacts["mlflow-model-flights"] == (
-        "[flights-delay version 1](http://127.0.0.1:5999/#/models/flights-delay/versions/1)"
+        f"[flights-delay version 1]({ui}/#/models/flights-delay/versions/1?{training})"
+    )
+    assert (
+        f"({ui}/#/experiments/{exp}/runs?{training}&viewStateShareKey=retrainer)"
+        in (artifacts["mlflow-runs-flights"])
     )
     assert "**promoted**" in artifacts["promotion-flights"]
     assert {"metrics-flights", "validation-training-flights"} <= artifacts.keys()
+    summary_text = artifacts["summary-flights"]
+    assert summary_text.startswith("## flights-delay v1: **promoted**, now `champion`")
+    assert (
+        "first model: no champion yet" in summary_text
+        and "`split.test_months` = `1`" in summary_text
+    )
+    assert _flow_level(run.id) == ["summary-flights"]
+    assert (home / "gx" / "great_expectations.yml").exists() and not (home / "gx" / "gx").exists()
+    # Quiet: the warnings nobody could act on are filtered where they arise.
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for noise in ("Hint: Inferred schema", "installed pip version", "skipping acquisition"):
+        assert noise not in logged
 
 
 def test_without_an_mlflow_ui_the_run_says_where_the_model_is(

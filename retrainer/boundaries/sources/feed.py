@@ -13,7 +13,8 @@ from retrainer.domain.config import SourceConfig
 def read_jsonl(content: bytes) -> pd.DataFrame:
     """Parse JSON-lines; every line must be one JSON object."""
     require_utf8(content)
-    return pd.read_json(io.BytesIO(content), lines=True, dtype=False, convert_dates=False)
+    # dtype=False keeps every value as sent, dates included (convert_dates is deprecated).
+    return pd.read_json(io.BytesIO(content), lines=True, dtype=False)
 
 
 def deliveries(source: SourceConfig, landing: Path) -> Iterator[Delivery]:

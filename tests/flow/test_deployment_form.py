@@ -1,0 +1,20 @@
+"""The retrain deployment as the Prefect UI shows it: one schedule, a short custom-run form.
+
+Here rather than in the unit tier: building a deployment runs a subprocess inside Prefect.
+"""
+
+import pytest
+
+from deployments.retrain import retrain_deployment
+from retrainer.boundaries.settings import config_path
+from retrainer.domain.config import load_dataset
+
+pytestmark = pytest.mark.flow
+
+
+def test_the_custom_run_form_lists_the_run_choices_before_the_whole_config():
+    deployment = retrain_deployment(load_dataset(config_path("flights")))
+
+    fields = deployment._parameter_openapi_schema.properties
+    assert sorted(fields, key=lambda name: fields[name]["position"]) == ["choices", "config"]
+    assert [s.schedule.cron for s in deployment.schedules] == ["0 6 * * 1"]  # one, not two
