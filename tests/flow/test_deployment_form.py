@@ -16,5 +16,6 @@ def test_the_custom_run_form_lists_the_run_choices_before_the_whole_config():
     deployment = retrain_deployment(load_dataset(config_path("flights")))
 
     fields = deployment._parameter_openapi_schema.properties
-    assert sorted(fields, key=lambda name: fields[name]["position"]) == ["choices", "config"]
+    order = sorted(fields, key=lambda name: fields[name]["position"])
+    assert order == ["choices", "force", "config"]
     assert [s.schedule.cron for s in deployment.schedules] == ["0 6 * * 1"]  # one, not two
