@@ -56,10 +56,12 @@ def score_champion(
     tracking.connect(home().mlflow_uri)
     try:
         scored = score(config, frames, split, trained.pipeline, trained.threshold)
-    except (ChampionUnavailable, tracking.RegistryError) as exc:
+    except Exception as exc:  # whatever stops the comparison, the new version gets a decision
+        known = isinstance(exc, ChampionUnavailable | tracking.RegistryError)
+        why = str(exc) if known else f"{type(exc).__name__}: {exc}"
         version = getattr(exc, "version", None)
         metric = config.promotion.metric
-        decision = unavailable(evaluation.metrics[metric], version, str(exc), metric)
+        decision = unavailable(evaluation.metrics[metric], version, why, metric)
         tracking.record_decision(
             logged.model, logged.version, logged.run_id, decision.as_dict(), decision_tags(decision)
         )

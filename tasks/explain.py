@@ -29,31 +29,35 @@ def explain_and_card(
     trained: TrainedModel,
     logged: LoggedModel,
     champion: ScoredChampion,
-) -> ModelCard:
+) -> ModelCard | None:
     """SHAP summaries of both models on the same test rows, the change, the model card.
 
     Logged on the MLflow run (``model_card.md``, ``explain/*.json``, plots) and published
-    as a Prefect artifact.
+    as a Prefect artifact. Advisory: if it fails, the error is logged (with its trace in
+    this task's log) and the gate still decides, so no version is left without a decision.
     """
     theirs = None
     if champion.model is not None:
         theirs = (champion.model, champion.inputs, champion.compared)
-    explanation = explain_run(config, split, trained.pipeline, theirs)
+    try:
+        explanation = explain_run(config, split, trained.pipeline, theirs)
+        fingerprint = Fingerprint(content_hash(table.frame), training_config_hash(config))
+        version = (logged.version, logged.run_id)
+        card = build_card(config, frames, split, trained, version, fingerprint, explanation)
+        markdown = card_markdown(card)
+        documents = {"explain/importance.json": asdict(explanation.challenger)}
+        if explanation.champion is not None:
+            documents["explain/champion_importance.json"] = asdict(explanation.champion)
+            documents["explain/importance_change.json"] = [asdict(r) for r in explanation.change]
+        tracking.connect(home().mlflow_uri)
+        tracking.log_run_artifacts(
+            logged.run_id, documents, {"model_card.md": markdown}, explanation.figures
+        )
+    except Exception as exc:
+        get_run_logger().exception("no explanation or model card (%s); the gate goes on", exc)
+        return None
     if explanation.note:
         get_run_logger().warning(explanation.note)
-    fingerprint = Fingerprint(content_hash(table.frame), training_config_hash(config))
-    card = build_card(
-        config, frames, split, trained, (logged.version, logged.run_id), fingerprint, explanation
-    )
-    markdown = card_markdown(card)
-    documents = {"explain/importance.json": asdict(explanation.challenger)}
-    if explanation.champion is not None:
-        documents["explain/champion_importance.json"] = asdict(explanation.champion)
-        documents["explain/importance_change.json"] = [asdict(r) for r in explanation.change]
-    tracking.connect(home().mlflow_uri)
-    tracking.log_run_artifacts(
-        logged.run_id, documents, {"model_card.md": markdown}, explanation.figures
-    )
     create_markdown_artifact(
         key=f"model-card-{config.name}", markdown=markdown, description="Model card"
     )
