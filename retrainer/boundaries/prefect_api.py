@@ -17,6 +17,8 @@ from retrainer.boundaries.locks import file_lock
 from retrainer.boundaries.settings import home, settings
 
 LANDED = "retrainer.data.landed"
+PREDICTED = "retrainer.predictions.written"
+ALARM = "retrainer.monitor.alarm"
 DRAIN_SECONDS = 5.0
 FINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
 IN_FLIGHT = ["PENDING", "RUNNING", "CANCELLING", "PAUSED"]
@@ -357,3 +359,22 @@ def emit_landed(
     logging.getLogger(EventsWorker.__name__).setLevel(logging.ERROR)
     EventsWorker.drain_all(timeout=DRAIN_SECONDS)
     return ids
+
+
+def emit_dataset_event(event: str, dataset: str, payload: dict[str, Any]) -> str | None:
+    """Emit ``event`` about ``dataset`` to the Prefect API in use (inside a flow run, its own).
+
+    Returns the event id (None when events are off). Automations match on the data set's
+    resource id, e.g. the retrain deployment's trigger on ``retrainer.monitor.alarm``.
+    """
+    from prefect.events import emit_event
+
+    sent = emit_event(
+        event=event,
+        resource={
+            "prefect.resource.id": dataset_resource_id(dataset),
+            "prefect.resource.name": dataset,
+        },
+        payload={"dataset": dataset, **payload},
+    )
+    return None if sent is None else str(sent.id)
