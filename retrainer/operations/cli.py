@@ -645,6 +645,56 @@ def trigger(
         raise typer.Exit(1)
 
 
+@app.command()
+def predict(config: ConfigOption = config_path()) -> None:
+    """Score the newly landed records with the champion into the lake's predictions zone."""
+    configure_environment()
+    dataset = _load(config)
+    from flows.predict import predict as predict_flow
+    from retrainer.operations.console import format_predictions
+
+    typer.echo(format_predictions(predict_flow(dataset.config)))
+
+
+@app.command()
+def monitor(
+    config: ConfigOption = config_path(),
+    period: Annotated[
+        str | None, typer.Option(help="month to monitor, YYYY-MM (default: the latest scored)")
+    ] = None,
+) -> None:
+    """Monitor the champion's predictions of one period: drift, performance, alarms."""
+    configure_environment()
+    dataset = _load(config)
+    from flows.monitor import monitor as monitor_flow
+    from retrainer.operations.console import format_monitoring
+
+    typer.echo(format_monitoring(monitor_flow(dataset.config, period)))
+
+
+@app.command("serve-model")
+def serve_model(
+    config: ConfigOption = config_path(),
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port of the model server")] = 5001,
+    poll: Annotated[
+        float, typer.Option(help="seconds between checks of the champion alias")
+    ] = 30.0,
+) -> None:
+    """Serve the champion over HTTP (MLflow's model server); restart it when the alias moves."""
+    from retrainer.operations.model_server import ModelServerError, serve_champion
+
+    h = configure_environment()
+    dataset = _load(config)
+    try:
+        serve_champion(h, dataset.config.mlflow.registered_model, host, port, poll, typer.echo)
+    except ModelServerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except KeyboardInterrupt:
+        typer.echo("model server stopped")
+
+
 def main() -> None:
     """Entry point: an unexpected error prints one line and where its full trace is."""
     try:
