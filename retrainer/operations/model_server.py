@@ -9,9 +9,11 @@ one takes to load). The server runs in a process group of its own, logging to
 """
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
@@ -45,6 +47,9 @@ def answers(url: str) -> bool:
 def _start(h: Home, model: str, version: str, host: str, port: int, timeout: float) -> None:
     env = {**environment_defaults(h), **os.environ}
     env.setdefault("MLFLOW_TRACKING_URI", h.mlflow_uri)
+    # MLflow runs `uvicorn` by name: this environment's bin must come first on PATH.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
     processes.spawn(
         h, MODEL_SERVER, model_server_argv(f"models:/{model}/{version}", host, port), env
     )
@@ -68,6 +73,8 @@ def serve_champion(
     if not processes.port_is_free(host, port):
         raise ModelServerError(f"port {port} on {host} is taken: pick another with --port")
     tracking.connect(h.mlflow_uri)
+    # `kill` (SIGTERM) stops the server too, like Ctrl-C: the `finally` below runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     served = None
     try:
         while True:
