@@ -12,21 +12,21 @@ from retrainer.domain.config import RetrainConfig
 from tasks.ingest import ingest_source, read_validated
 from tasks.predict import (
     build_scoring_table,
-    load_model_in_service,
+    find_champion,
     score_new_records,
     write_predictions,
 )
 
 
 class PredictSummary(BaseModel):
-    """What a predict run wrote, as the CLI prints it."""
+    """What a predict run wrote, as the CLI prints it (version None: no champion yet)."""
 
     dataset: str
     model: str
-    version: str
-    rows: int
-    periods: list[str]
-    file: str | None
+    version: str | None
+    rows: int = 0
+    periods: list[str] = []
+    file: str | None = None
 
 
 @flow(name="predict", flow_run_name="predict-{config.name}")
@@ -35,7 +35,11 @@ def predict(config: RetrainConfig) -> PredictSummary:
     with lake_writer(config.name):
         for source in config.sources:
             ingest_source(config, source.name)
-    model = load_model_in_service(config)
+    model = find_champion(config)
+    if model is None:
+        return PredictSummary(
+            dataset=config.name, model=config.mlflow.registered_model, version=None
+        )
     frames = read_validated(config)
     table = build_scoring_table(config, frames)
     batch = score_new_records(config, model, table)

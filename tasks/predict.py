@@ -39,6 +39,16 @@ def load_model_in_service(config: RetrainConfig, version: str | None = None) -> 
     return model
 
 
+@task(name="find-champion", cache_policy=NO_CACHE)
+def find_champion(config: RetrainConfig) -> ModelInService | None:
+    """The champion, or None (with a warning) while there is none: nothing to score with."""
+    try:
+        return load_model_in_service.fn(config)
+    except in_service.NoChampionError as exc:
+        get_run_logger().warning("nothing scored: %s", exc)
+        return None
+
+
 @task(name="build-scoring-table", cache_policy=NO_CACHE)
 def build_scoring_table(config: RetrainConfig, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Features of every base record, built by the training table's code; labels where known."""

@@ -322,6 +322,11 @@ def status_view(
 
 def format_predictions(summary) -> str:
     """What a predict run wrote."""
+    if summary.version is None:
+        return (
+            f"predict {summary.dataset}: nothing scored, {summary.model} has no champion yet "
+            "(`retrainer run` trains one)"
+        )
     if not summary.rows:
         return (
             f"predict {summary.dataset}: nothing new to score with {summary.model} "
