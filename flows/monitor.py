@@ -36,9 +36,12 @@ class MonitorSummary(BaseModel):
 
 
 @flow(name="monitor", flow_run_name="monitor-{config.name}")
-def monitor(config: RetrainConfig, period: str | None = None) -> MonitorSummary:
+def monitor(config: RetrainConfig, period: str | None = None) -> MonitorSummary | None:
     """Monitor one period (default: the latest with predictions); alarm beyond thresholds."""
-    scope, predictions = find_predictions(config, period)
+    found = find_predictions(config, period)
+    if found is None:
+        return None
+    scope, predictions = found
     model = load_model_in_service(config, scope.version)
     frames = read_validated(config)
     table = build_scoring_table(config, frames)

@@ -26,9 +26,18 @@ from retrainer.domain.scoring import ModelInService
 
 
 @task(name="find-predictions", cache_policy=NO_CACHE)
-def find_predictions(config: RetrainConfig, period: str | None) -> tuple[Scope, pd.DataFrame]:
-    """The period to monitor, the version that scored it, and the predictions zone's rows."""
+def find_predictions(
+    config: RetrainConfig, period: str | None
+) -> tuple[Scope, pd.DataFrame] | None:
+    """The period to monitor, the version that scored it, and the predictions zone's rows.
+
+    None when nothing was scored yet and no period was asked for: a scheduled run before
+    the first predictions has nothing to do.
+    """
     predictions = PredictionStore(home(), config.name).read()
+    if predictions.empty and period is None:
+        get_run_logger().warning("nothing to monitor: no predictions yet (`retrainer predict`)")
+        return None
     scope = choose_scope(predictions, period)
     get_run_logger().info(
         "monitoring %s: %d predictions of v%s", scope.period, scope.rows, scope.version

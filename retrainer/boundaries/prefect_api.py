@@ -131,6 +131,13 @@ def find_deployment(name: str) -> tuple[str, dict[str, Any]]:
     return str(found.id), dict(found.parameters)
 
 
+def started_by(flow_run_id: str) -> str | None:
+    """The name of the automation that created a flow run, or None (a schedule, a person)."""
+    with client() as api:
+        created = api.read_flow_run(uuid.UUID(flow_run_id)).created_by
+    return created.display_value if created and created.type == "AUTOMATION" else None
+
+
 def create_run(deployment_id: str, parameters: dict[str, Any], idempotency_key: str) -> RunStatus:
     """Create a run of a deployment; the same ``idempotency_key`` returns the same run."""
     from prefect.exceptions import PrefectHTTPStatusError

@@ -645,15 +645,30 @@ def trigger(
         raise typer.Exit(1)
 
 
+def _expected(function, *errors: type[Exception]):
+    """``function``, ending the command with one line (exit 2) on one of ``errors``."""
+
+    def run(*args):
+        try:
+            return function(*args)
+        except errors as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+
+    return run
+
+
 @app.command()
 def predict(config: ConfigOption = config_path()) -> None:
     """Score the newly landed records with the champion into the lake's predictions zone."""
-    configure_environment()
+    h = configure_environment()
     dataset = _load(config)
     from flows.predict import predict as predict_flow
+    from retrainer.boundaries.lake import EmptyLakeError
     from retrainer.operations.console import format_predictions
 
-    typer.echo(format_predictions(predict_flow(dataset.config)))
+    zone = h.lake / "predictions" / dataset.config.name
+    typer.echo(format_predictions(_expected(predict_flow, EmptyLakeError)(dataset.config), zone))
 
 
 @app.command()
@@ -667,9 +682,12 @@ def monitor(
     configure_environment()
     dataset = _load(config)
     from flows.monitor import monitor as monitor_flow
+    from retrainer.boundaries.in_service import NoChampionError
+    from retrainer.domain.monitoring import MonitoringError
     from retrainer.operations.console import format_monitoring
 
-    typer.echo(format_monitoring(monitor_flow(dataset.config, period)))
+    run = _expected(monitor_flow, MonitoringError, NoChampionError)
+    typer.echo(format_monitoring(run(dataset.config, period)))
 
 
 @app.command("serve-model")

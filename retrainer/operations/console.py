@@ -320,8 +320,8 @@ def status_view(
     return Group(*parts)
 
 
-def format_predictions(summary) -> str:
-    """What a predict run wrote."""
+def format_predictions(summary, zone: Path) -> str:
+    """What a predict run wrote into the predictions zone ``zone``."""
     if summary.version is None:
         return (
             f"predict {summary.dataset}: nothing scored, {summary.model} has no champion yet "
@@ -334,12 +334,14 @@ def format_predictions(summary) -> str:
         )
     return (
         f"predict {summary.dataset}: {summary.model} v{summary.version} scored {summary.rows} "
-        f"records of {', '.join(summary.periods)}\n  written    {summary.file}"
+        f"records of {', '.join(summary.periods)}\n  written    {zone / summary.file}"
     )
 
 
 def format_monitoring(summary) -> str:
     """What a monitoring run found: performance, drift, alarms and where the report is."""
+    if summary is None:
+        return "monitor: nothing to monitor, no predictions yet (`retrainer predict` first)"
     realised = "-" if summary.realised is None else f"{summary.realised:.4f}"
     lines = [
         "",
