@@ -41,6 +41,7 @@ from retrainer.domain.evaluation import classification_metrics
 from retrainer.domain.features import build_training_table, predict, time_split
 from retrainer.domain.monitoring import (
     MonitoringReport,
+    Reference,
     Scope,
     monitor_period,
     reference_for,
@@ -127,20 +128,36 @@ def gate(config: RetrainConfig, policy: Policy, trained: Trained) -> str:
     return decision.decision
 
 
-def month_of(
-    config: RetrainConfig, policy: Policy, table: pd.DataFrame, period: str
-) -> MonitoringReport:
-    """Score the month with the policy's champion, let labels arrive, monitor it."""
-    keys = config.source(config.base).key
-    champion = policy.champion
-    month = table[table[PERIOD] == period]
-    fresh = to_score(month, policy.store.read(columns=keys), keys, champion.model)
-    batch = score_records(config, champion.model, champion.pipeline, fresh, datetime.now(UTC))
-    policy.store.write(batch, keys, f"replay-{policy.name}")
-    scope = Scope(period, champion.model.version, len(batch.rows))
-    current = scored_records(config, scope, policy.store.read(), table)
-    reference = reference_for(config, champion.model, table, champion.pipeline)
-    return monitor_period(config, period, champion.model, reference, current)
+@dataclass
+class Monitor:
+    """Monitoring of the replay's month: policies serving the same model share its work."""
+
+    config: RetrainConfig
+    # Keyed by the fitted pipeline itself (identity): a key keeps its model alive, so it can
+    # never be mistaken for a later one.
+    references: dict[object, Reference] = field(default_factory=dict)
+    reports: dict[tuple[object, str, str], MonitoringReport] = field(default_factory=dict)
+
+    def month(self, policy: Policy, table: pd.DataFrame, period: str) -> MonitoringReport:
+        """Score the month with the policy's champion, let labels arrive, monitor it."""
+        config, champion = self.config, policy.champion
+        keys = config.source(config.base).key
+        month = table[table[PERIOD] == period]
+        fresh = to_score(month, policy.store.read(columns=keys), keys, champion.model)
+        batch = score_records(config, champion.model, champion.pipeline, fresh, datetime.now(UTC))
+        policy.store.write(batch, keys, f"replay-{policy.name}")
+        pipeline = champion.pipeline
+        key = (pipeline, champion.model.version, period)
+        if key not in self.reports:
+            # A model's reference rows (its training and test months) never change.
+            if pipeline not in self.references:
+                self.references[pipeline] = reference_for(config, champion.model, table, pipeline)
+            scope = Scope(period, champion.model.version, len(batch.rows))
+            current = scored_records(config, scope, policy.store.read(), table)
+            self.reports[key] = monitor_period(
+                config, period, champion.model, self.references[pipeline], current
+            )
+        return self.reports[key]
 
 
 def replay(h: Home, config: RetrainConfig, every: int, cooldown: int) -> list[PolicyRun]:
@@ -156,6 +173,7 @@ def replay(h: Home, config: RetrainConfig, every: int, cooldown: int) -> list[Po
         Policy(name, first.champion, PredictionStore(h, f"{config.name}-{name}"))
         for name in RetrainPolicy
     ]
+    monitor = Monitor(config)
     for index, month in enumerate(m for m in demo.MONTHS if m not in FIRST_MONTHS):
         ingest_month(h, config, month, every)
         frames = Lake(h.lake).read_sources([s.name for s in config.sources])
@@ -163,7 +181,7 @@ def replay(h: Home, config: RetrainConfig, every: int, cooldown: int) -> list[Po
         period = f"{demo.YEAR}-{month:02d}"
         trained_now: Trained | None = None
         for policy in policies:
-            report = month_of(config, policy, table, period)
+            report = monitor.month(policy, table, period)
             reason = retrain_due(
                 policy.name, report.alarms, index, policy.last_alarm_retrain, cooldown
             )
