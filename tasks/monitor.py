@@ -88,14 +88,7 @@ def log_monitoring(config: RetrainConfig, report: MonitoringReport) -> str:
     run_id = tracking.log_report_run(
         experiment_id,
         f"monitor-{config.name}-{report.period}-v{report.version}",
-        tags={
-            "dataset": config.name,
-            "period": report.period,
-            "model": report.model,
-            "model_version": report.version,
-            "alarms": ",".join(a.kind for a in report.alarms) or "none",
-            "prefect_flow_run_id": str(runtime.flow_run.id or ""),
-        },
+        tags={**report.tags(), "prefect_flow_run_id": str(runtime.flow_run.id or "")},
         metrics=report.metrics(),
         documents={"monitoring/report.json": report_document(report)},
         figures={"feature_psi.png": plot_drift(report, config.monitoring.psi_threshold)},
@@ -109,16 +102,6 @@ def raise_alarm(config: RetrainConfig, report: MonitoringReport, run_id: str) ->
     """Emit ``retrainer.monitor.alarm`` when a threshold was crossed; the event id."""
     if not report.alarms:
         return None
-    event_id = emit_dataset_event(
-        ALARM,
-        config.name,
-        {
-            "period": report.period,
-            "model": report.model,
-            "version": report.version,
-            "alarms": [a.as_dict() for a in report.alarms],
-            "mlflow_run_id": run_id,
-        },
-    )
+    event_id = emit_dataset_event(ALARM, config.name, report.alarm_payload(run_id))
     get_run_logger().warning("sent %s %s: %d alarm(s)", ALARM, event_id, len(report.alarms))
     return event_id

@@ -25,9 +25,7 @@ from retrainer.domain.scoring import (
 )
 
 
-@task(name="load-model-in-service", cache_policy=NO_CACHE)
-def load_model_in_service(config: RetrainConfig, version: str | None = None) -> ModelInService:
-    """The champion (or ``version``): threshold, training months and test metrics."""
+def _describe(config: RetrainConfig, version: str | None) -> ModelInService:
     model = in_service.describe(config, home().mlflow_uri, version)
     get_run_logger().info(
         "%s v%s, trained on %s, threshold %.3f",
@@ -39,11 +37,17 @@ def load_model_in_service(config: RetrainConfig, version: str | None = None) -> 
     return model
 
 
+@task(name="load-model-in-service", cache_policy=NO_CACHE)
+def load_model_in_service(config: RetrainConfig, version: str | None = None) -> ModelInService:
+    """The champion (or ``version``): threshold, training months and test metrics."""
+    return _describe(config, version)
+
+
 @task(name="find-champion", cache_policy=NO_CACHE)
 def find_champion(config: RetrainConfig) -> ModelInService | None:
     """The champion, or None (with a warning) while there is none: nothing to score with."""
     try:
-        return load_model_in_service.fn(config)
+        return _describe(config, None)
     except in_service.NoChampionError as exc:
         get_run_logger().warning("nothing scored: %s", exc)
         return None

@@ -58,6 +58,26 @@ class MonitoringReport:
         """Drifted features that are not expected to move."""
         return [d for d in self.features if d.drifted and not d.expected]
 
+    def tags(self) -> dict[str, str]:
+        """What identifies the report: data set, period, model version, alarm kinds."""
+        return {
+            "dataset": self.dataset,
+            "period": self.period,
+            "model": self.model,
+            "model_version": self.version,
+            "alarms": ",".join(a.kind for a in self.alarms) or "none",
+        }
+
+    def alarm_payload(self, mlflow_run_id: str) -> dict:
+        """The alarm event's payload: period, version, alarms, where the report is."""
+        return {
+            "period": self.period,
+            "model": self.model,
+            "version": self.version,
+            "alarms": [a.as_dict() for a in self.alarms],
+            "mlflow_run_id": mlflow_run_id,
+        }
+
     def metrics(self) -> dict[str, float]:
         """Flat numbers for an MLflow run (NaN and missing values left out)."""
         numbers = {
