@@ -12,14 +12,12 @@ from retrainer.domain.config import DataSet
 def monitor_deployment(dataset: DataSet) -> RunnerDeployment:
     """``monitor/<data set>``: drift and performance of the champion's predictions."""
     config = dataset.config
+    what = f"`{config.mlflow.registered_model}` on `{config.name}`"
     return config_deployment(
         monitor,
         dataset,
         dataset.deployment.monitor,
-        description=(
-            f"Monitor `{config.mlflow.registered_model}` on `{config.name}`: drift, delayed "
-            "labels, estimated performance; alarms start a retrain."
-        ),
+        description=f"Monitor {what}: drift, delayed labels, performance; alarms retrain.",
         triggers=[predictions_trigger(dataset)],
         concurrency_limit=ONE_AT_A_TIME,
         tags=["monitor", config.name],

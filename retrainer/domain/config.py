@@ -230,6 +230,17 @@ class ScheduleConfig(_Strict):
         return value
 
 
+class AlarmRetrainConfig(_Strict):
+    """A ``retrainer.monitor.alarm`` event starts a retrain, at most one per cooldown."""
+
+    enabled: bool = True
+    cooldown_seconds: int = Field(
+        default=86400,
+        ge=10,
+        description="after an alarm started a retrain, alarms within this long start none",
+    )
+
+
 class DeploymentConfig(_Strict):
     """How this data set's flows run on a Prefect server (``make up``): schedules, triggers."""
 
@@ -257,14 +268,7 @@ class DeploymentConfig(_Strict):
         default_factory=lambda: ScheduleConfig(cron="0 7 * * *"),
         description="monitoring schedule (it also runs after each prediction batch); daily 07:00",
     )
-    retrain_on_alarm: bool = Field(
-        default=True, description="a `retrainer.monitor.alarm` event starts a retrain"
-    )
-    alarm_cooldown_seconds: int = Field(
-        default=86400,
-        ge=10,
-        description="after an alarm started a retrain, alarms within this long start none",
-    )
+    retrain_on_alarm: AlarmRetrainConfig = Field(default_factory=lambda: AlarmRetrainConfig())
 
     @field_validator("timezone")
     @classmethod
