@@ -75,6 +75,14 @@ def _auc(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
+def _cell(key: str, value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}" if key == "training min" else f"{value:.4f}"
+    return str(value)
+
+
 def summary(runs: list[PolicyRun]) -> list[dict]:
     """Per policy: mean ROC AUC, retrains, training minutes, gain over never per extra minute."""
     never = next(r for r in runs if r.policy is RetrainPolicy.NEVER)
@@ -126,8 +134,8 @@ def markdown(runs: list[PolicyRun], every: int, cooldown: int, minutes: float) -
     keys = list(rows[0])
     return "\n".join(
         [
-            f"Replay of 2013: every {every}. flight, alarm cooldown {cooldown} month(s), "
-            f"{minutes:.1f} min wall.",
+            f"Replay of 2013: {'all flights' if every == 1 else f'every {every}th flight'}, "
+            f"alarm cooldown {cooldown} month(s), {minutes:.1f} min wall.",
             "",
             "Realised ROC AUC of the model serving each month (R: retrained after the month, "
             "+ promoted, - kept the champion):",
@@ -138,10 +146,7 @@ def markdown(runs: list[PolicyRun], every: int, cooldown: int, minutes: float) -
             "",
             "| " + " | ".join(keys) + " |",
             "|" + "---|" * len(keys),
-            *(
-                "| " + " | ".join("-" if r[k] is None else str(r[k]) for k in keys) + " |"
-                for r in rows
-            ),
+            *("| " + " | ".join(_cell(k, r[k]) for k in keys) + " |" for r in rows),
             "",
             f"Winner on score per training minute: {winner(rows)}.",
         ]
