@@ -330,6 +330,13 @@ class MonitoringConfig(_Strict):
         ge=0,
         description="performance alarm: the metric fell this far below the model's test score",
     )
+    max_calibration_gap: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="outcome-shift alarm: observed positive rate minus mean predicted "
+        "probability beyond this (None: reported only; ROC AUC ignores a shifted base rate)",
+    )
     min_labelled_rows: int = Field(
         default=200, ge=1, description="realised performance needs this many arrived labels"
     )

@@ -14,7 +14,13 @@ from retrainer.domain.config import RetrainConfig
 from retrainer.domain.drift import FeatureDrift, PredictionDrift, feature_drift, prediction_drift
 from retrainer.domain.features import feature_columns
 from retrainer.domain.performance import SliceScore, estimate, realised, slice_scores
-from retrainer.domain.policy import Alarm, diagnose, drift_alarms, performance_alarm
+from retrainer.domain.policy import (
+    Alarm,
+    calibration_alarm,
+    diagnose,
+    drift_alarms,
+    performance_alarm,
+)
 from retrainer.domain.scoring import PERIOD, PROBABILITY, VERSION, ModelInService
 
 
@@ -51,6 +57,7 @@ class MonitoringReport:
     alarms: list[Alarm]
     diagnosis: str
     reference_rows: int
+    predicted_rate: float | None  # mean probability of the labelled records
     trained_on: list[str] = field(default_factory=list)
 
     @property
@@ -87,6 +94,7 @@ class MonitoringReport:
             "drifted_features": len(self.drifted),
             "prediction_psi": self.prediction.psi,
             "mean_probability": self.prediction.mean_current,
+            "labelled_mean_probability": self.predicted_rate,
             f"test_{self.metric}": self.baseline,
             **{f"estimated_{k}": v for k, v in self.estimated.items()},
             **{f"realised_{k}": v for k, v in (self.realised or {}).items()},
@@ -189,8 +197,10 @@ def monitor_period(
     baseline = model.test_metrics[metric]
     now = None if scored is None else scored[metric]
     alarms = drift_alarms(features, prediction, settings)
+    predicted = float(arrived[PROBABILITY].mean()) if scored else None
+    shifted = calibration_alarm(scored["positive_rate"], predicted, settings) if scored else None
     dropped = performance_alarm(baseline, estimated[metric], now, settings)
-    alarms += [dropped] if dropped else []
+    alarms += [a for a in (dropped, shifted) if a]
     return MonitoringReport(
         dataset=config.name,
         period=period,
@@ -208,6 +218,7 @@ def monitor_period(
         alarms=alarms,
         diagnosis=diagnose(baseline, estimated[metric], now, metric),
         reference_rows=len(reference.features),
+        predicted_rate=predicted,
         trained_on=model.trained_on,
     )
 
@@ -235,6 +246,15 @@ def report_markdown(report: MonitoringReport) -> str:
         "",
         report.diagnosis,
         "",
+        *(
+            [
+                f"Outcomes: {report.realised['positive_rate']:.3f} positive observed, "
+                f"{report.predicted_rate:.3f} predicted on average.",
+                "",
+            ]
+            if report.realised
+            else []
+        ),
         *(f"- **{a.kind}**: {a.detail}" for a in report.alarms),
         "",
         f"Prediction drift: PSI {report.prediction.psi:.3f}, mean probability "

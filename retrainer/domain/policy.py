@@ -99,6 +99,23 @@ def performance_alarm(
     return None
 
 
+def calibration_alarm(observed: float, predicted: float, config: MonitoringConfig) -> Alarm | None:
+    """An alarm when outcomes moved away from the predicted probabilities, if configured.
+
+    The observed positive rate against the mean predicted probability of the same labelled
+    records: a shifted base rate leaves the ranking (ROC AUC) intact but not the calibration
+    or the metrics at the model's threshold.
+    """
+    gap = observed - predicted
+    if config.max_calibration_gap is None or abs(gap) <= config.max_calibration_gap:
+        return None
+    return Alarm(
+        "outcome_shift",
+        f"observed positive rate {observed:.3f} vs mean predicted probability {predicted:.3f} "
+        f"({gap:+.3f}, alarm beyond {config.max_calibration_gap})",
+    )
+
+
 def diagnose(baseline: float, estimated: float, realised: float | None, metric: str) -> str:
     """Tell data drift from concept drift by where the change in performance comes from.
 

@@ -78,3 +78,15 @@ def test_one_alarm_one_retrain_and_none_within_the_cooldown(running_stack: Stack
     (version,) = client.search_model_versions(f"run_id = '{logged.info.run_id}'")
     assert version.tags["retrain.trigger"] == f"drift:{first}"
     assert version.tags["promotion.decision"] in {"promoted", "rejected"}
+
+
+def test_the_loop_deployments_and_automations_are_served(running_stack: Stack):
+    for flow in ("predict", "monitor"):
+        assert running_stack.deployment(flow)["name"] == "flights"
+    automations = running_stack.post("/automations/filter", {}).json()
+    enabled = {a["name"]: a["enabled"] for a in automations}
+    assert enabled[AUTOMATION] is True
+    assert enabled["monitor-flights-after-predictions"] is True
+    assert enabled["predict-flights-after-landing"] is False  # switched off in this config
+    schedule = running_stack.deployment("monitor")["schedules"][0]["schedule"]
+    assert schedule["cron"] == "0 7 * * *"

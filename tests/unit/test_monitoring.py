@@ -113,3 +113,18 @@ def test_the_scope_is_the_latest_period_and_the_version_that_scored_most_of_it()
         choose_scope(predictions, "2013-05")
     with pytest.raises(MonitoringError, match="run the predict flow first"):
         choose_scope(predictions[:0], None)
+
+
+def test_more_outcomes_than_predicted_alarm_when_a_gap_is_configured(
+    flights_config: RetrainConfig,
+):
+    flights_config.monitoring.max_calibration_gap = 0.1
+    current = records(flights_config, 3000, 0.0, 0.0)
+    label = flights_config.target.name
+    current[label] = np.where(RNG.random(3000) < 0.3, 1.0, current[label])  # more delays
+
+    report = monitor_period(flights_config, "2013-04", MODEL, reference(flights_config), current)
+
+    assert [a.kind for a in report.alarms].count("outcome_shift") == 1
+    assert report.realised["positive_rate"] - report.predicted_rate > 0.1
+    assert "Outcomes:" in report_markdown(report)

@@ -7,6 +7,7 @@ from retrainer.domain.drift import FeatureDrift, PredictionDrift
 from retrainer.domain.policy import (
     Alarm,
     RetrainPolicy,
+    calibration_alarm,
     diagnose,
     drift_alarms,
     performance_alarm,
@@ -88,3 +89,11 @@ ALARMS = [Alarm("performance", "x"), Alarm("data_drift", "y")]
 )
 def test_retrain_policies(policy, alarms, period, last, due):
     assert retrain_due(policy, alarms, period, last, cooldown_periods=1) == due
+
+
+def test_an_outcome_shift_alarms_only_when_configured():
+    assert calibration_alarm(0.35, 0.15, CONFIG) is None  # reported, not an alarm by default
+    configured = CONFIG.model_copy(update={"max_calibration_gap": 0.1})
+    alarm = calibration_alarm(0.35, 0.15, configured)
+    assert alarm.kind == "outcome_shift" and "(+0.200, alarm beyond 0.1)" in alarm.detail
+    assert calibration_alarm(0.20, 0.15, configured) is None
