@@ -28,7 +28,7 @@ def record_trigger(config: RetrainConfig, logged: LoggedModel, trigger: str | No
     """Tag the run and version with what started the retrain (``drift:<event id>``, ...)."""
     found = trigger or origin()
     tracking.connect(home().mlflow_uri)
-    tracking.tag_version(logged.model, logged.version, logged.run_id, {TRIGGER_TAG: found})
+    tracking.set_tags(logged.model, logged.version, logged.run_id, {TRIGGER_TAG: found})
     create_markdown_artifact(
         key=f"trigger-{config.name}",
         markdown=f"Retrain of `{config.name}` started by **{found}**; "
