@@ -20,7 +20,7 @@ DOCS_STAMP := $(DOCS_ASSETS)/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help install run land up up-postgres down trigger status test browser screenshots docs lint \
-	format bench clean
+	format bench clean predict monitor serve-model replay
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -93,6 +93,18 @@ screenshots: $(STAMP) $(DOCS_STAMP) browser ## Retrain on a stack in a temporary
 
 docs: $(STAMP) ## Regenerate docs/config.md from the config models
 	$(BIN)/python -m retrainer.operations.config_docs docs/config.md
+
+predict: $(STAMP) ## Score newly landed records with the champion into the lake's predictions zone
+	$(BIN)/retrainer predict
+
+monitor: $(STAMP) ## Drift and performance of the latest scored month (PERIOD=YYYY-MM for another)
+	$(BIN)/retrainer monitor $(if $(PERIOD),--period $(PERIOD))
+
+serve-model: $(STAMP) ## Serve the champion over HTTP on port 5001 (PORT=...); follows the alias
+	$(BIN)/retrainer serve-model $(if $(PORT),--port $(PORT))
+
+replay: $(STAMP) ## 2013 month by month: never / monthly / on-alarm retraining (EVERY=n samples)
+	$(BIN)/python -m bench.replay $(if $(EVERY),--every $(EVERY)) $(REPLAY_ARGS)
 
 clean: ## Delete all local state (RETRAINER_HOME)
 	rm -rf "$(RETRAINER_HOME)"

@@ -13,11 +13,20 @@ from prefect.deployments.runner import RunnerDeployment
 
 from deployments.aliases import promote_deployment, rollback_deployment
 from deployments.ingest import ingest_deployment
+from deployments.monitor import monitor_deployment
+from deployments.predict import predict_deployment
 from deployments.retrain import retrain_deployment
 from retrainer.boundaries.prefect_api import ensure_lake_writer_limits
 from retrainer.domain.config import DataSet, load_dataset
 
-BUILDERS = (retrain_deployment, ingest_deployment, promote_deployment, rollback_deployment)
+BUILDERS = (
+    retrain_deployment,
+    ingest_deployment,
+    promote_deployment,
+    rollback_deployment,
+    predict_deployment,
+    monitor_deployment,
+)
 
 
 def build_deployments(datasets: Iterable[DataSet]) -> list[RunnerDeployment]:

@@ -8,6 +8,7 @@ from prefect.events import DeploymentEventTrigger
 from prefect.events.schemas.automations import Posture
 
 from deployments.common import config_deployment
+from deployments.loop import alarm_trigger
 from flows.retrain import retrain
 from retrainer.boundaries.prefect_api import LANDED, dataset_resource_id
 from retrainer.domain.config import DataSet
@@ -51,7 +52,7 @@ def retrain_deployment(dataset: DataSet) -> RunnerDeployment:
             f"Retrain `{config.mlflow.registered_model}` on data set `{config.name}`; "
             f"promote only if it beats the champion on {config.promotion.metric}."
         ),
-        triggers=[landing_trigger(dataset)],
+        triggers=[landing_trigger(dataset), alarm_trigger(dataset)],
         concurrency_limit=ONE_AT_A_TIME,
         tags=["retrain", config.name],
     )

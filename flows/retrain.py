@@ -24,6 +24,7 @@ from tasks.registry import apply_review, move_aliases, promotion_gate, record_de
 from tasks.summary import publish_summary
 from tasks.track import log_to_mlflow
 from tasks.train import train_model
+from tasks.trigger import record_trigger
 from tasks.validate import validate_training_table
 
 
@@ -45,7 +46,10 @@ class RetrainSummary(BaseModel):
 
 @flow(name="retrain", flow_run_name="retrain-{config.name}", log_prints=True)
 def retrain(
-    config: RetrainConfig, choices: RunChoices = RunChoices(), force: bool = False
+    config: RetrainConfig,
+    choices: RunChoices = RunChoices(),
+    force: bool = False,
+    trigger: str | None = None,
 ) -> RetrainSummary:
     """Retrain one data set's model; promote it only if it really beats the champion.
 
@@ -57,6 +61,9 @@ def retrain(
         choices: The common choices for this run (model family, hyperparameters, test
             months, approval); each one left empty keeps the config's value.
         force: Train and register even when nothing changed since the champion.
+        trigger: What started the run (``drift:<event id>`` from the alarm automation);
+            by default found out (an automation's name, ``schedule`` or ``manual``). Tagged
+            on the MLflow run and the version.
     """
     config = check_config(config, choices)
     with lake_writer(config.name):
@@ -74,6 +81,7 @@ def retrain(
     evaluation = evaluate_model(config, trained, split)
     data_reports = {"ingested": ingested, "audit": audit, "training_validation": validation}
     logged = log_to_mlflow(config, table, split, trained, evaluation, data_reports, run_name)
+    record_trigger(config, logged, trigger)
     champion = score_champion(config, frames, split, trained, evaluation, logged)
     explain_and_card(config, frames, table, split, trained, logged, champion)
     decision = promotion_gate(config, evaluation, champion)

@@ -17,6 +17,8 @@ from retrainer.boundaries.locks import file_lock
 from retrainer.boundaries.settings import home, settings
 
 LANDED = "retrainer.data.landed"
+PREDICTED = "retrainer.predictions.written"
+ALARM = "retrainer.monitor.alarm"
 DRAIN_SECONDS = 5.0
 FINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
 IN_FLIGHT = ["PENDING", "RUNNING", "CANCELLING", "PAUSED"]
@@ -127,6 +129,13 @@ def find_deployment(name: str) -> tuple[str, dict[str, Any]]:
         except httpx.HTTPError as exc:
             raise PrefectApiError(f"cannot reach the Prefect API at {api.api_url}: {exc}") from exc
     return str(found.id), dict(found.parameters)
+
+
+def started_by(flow_run_id: str) -> str | None:
+    """The name of the automation that created a flow run, or None (a schedule, a person)."""
+    with client() as api:
+        created = api.read_flow_run(uuid.UUID(flow_run_id)).created_by
+    return created.display_value if created and created.type == "AUTOMATION" else None
 
 
 def create_run(deployment_id: str, parameters: dict[str, Any], idempotency_key: str) -> RunStatus:
@@ -357,3 +366,22 @@ def emit_landed(
     logging.getLogger(EventsWorker.__name__).setLevel(logging.ERROR)
     EventsWorker.drain_all(timeout=DRAIN_SECONDS)
     return ids
+
+
+def emit_dataset_event(event: str, dataset: str, payload: dict[str, Any]) -> str | None:
+    """Emit ``event`` about ``dataset`` to the Prefect API in use (inside a flow run, its own).
+
+    Returns the event id (None when events are off). Automations match on the data set's
+    resource id, e.g. the retrain deployment's trigger on ``retrainer.monitor.alarm``.
+    """
+    from prefect.events import emit_event
+
+    sent = emit_event(
+        event=event,
+        resource={
+            "prefect.resource.id": dataset_resource_id(dataset),
+            "prefect.resource.name": dataset,
+        },
+        payload={"dataset": dataset, **payload},
+    )
+    return None if sent is None else str(sent.id)

@@ -505,3 +505,20 @@ def _versions(client: Any, registered_model: str) -> list[Any]:
         return list(client.search_model_versions(f"name = '{registered_model}'"))
     except MlflowException:
         return []
+
+
+def log_report_run(
+    experiment_id: str,
+    run_name: str,
+    tags: dict[str, str],
+    metrics: dict[str, float],
+    documents: dict[str, Any],
+    figures: dict[str, Any],
+) -> str:
+    """Log a run that holds a report (metrics, JSON documents, plots) and no model; its id."""
+    mlflow = _mlflow()
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=tags) as run:
+        mlflow.log_metrics(metrics)
+    plots = {f"plots/{name}": figure for name, figure in figures.items()}
+    log_run_artifacts(run.info.run_id, documents, {}, plots)
+    return run.info.run_id

@@ -230,6 +230,17 @@ class ScheduleConfig(_Strict):
         return value
 
 
+class AlarmRetrainConfig(_Strict):
+    """A ``retrainer.monitor.alarm`` event starts a retrain, at most one per cooldown."""
+
+    enabled: bool = True
+    cooldown_seconds: int = Field(
+        default=86400,
+        ge=10,
+        description="after an alarm started a retrain, alarms within this long start none",
+    )
+
+
 class DeploymentConfig(_Strict):
     """How this data set's flows run on a Prefect server (``make up``): schedules, triggers."""
 
@@ -250,6 +261,14 @@ class DeploymentConfig(_Strict):
         ge=10,  # Prefect's floor for a proactive trigger's window
         description="retrain once no landing came for this long: a burst gives one run",
     )
+    predict_on_landing: bool = Field(
+        default=True, description="a `retrainer.data.landed` event scores the new records"
+    )
+    monitor: ScheduleConfig = Field(
+        default_factory=lambda: ScheduleConfig(cron="0 7 * * *"),
+        description="monitoring schedule (it also runs after each prediction batch); daily 07:00",
+    )
+    retrain_on_alarm: AlarmRetrainConfig = Field(default_factory=lambda: AlarmRetrainConfig())
 
     @field_validator("timezone")
     @classmethod
@@ -280,6 +299,57 @@ class ModelCardConfig(_Strict):
     limitations: list[str] = Field(default_factory=list, description="known limits, in words")
 
 
+class MonitoringConfig(_Strict):
+    """Watching the champion in service: drift, delayed labels, and when to raise an alarm.
+
+    A feature has drifted when its PSI against the champion's training rows is above
+    ``psi_threshold`` and its test (KS for numeric, chi-square for categorical columns) is
+    significant at ``p_value``: both a large shift and more than sampling noise. With tens of
+    thousands of rows every test is significant, so PSI carries the size of the shift.
+    """
+
+    psi_threshold: float = Field(
+        default=0.2, gt=0, description="PSI above this is a large shift (0.1: moderate)"
+    )
+    p_value: float = Field(default=0.01, gt=0, lt=1, description="significance of KS / chi-square")
+    bins: int = Field(default=10, ge=2, description="PSI bins: quantiles of the training rows")
+    drifted_share_alarm: float = Field(
+        default=0.3, gt=0, le=1, description="data drift alarm: this share of features drifted"
+    )
+    prediction_psi_alarm: float = Field(
+        default=0.2, gt=0, description="prediction drift alarm: PSI of the predicted probability"
+    )
+    missing_change_alarm: float = Field(
+        default=0.1, gt=0, le=1, description="missing-value alarm: a feature's missing rate moved"
+    )
+    metric: Literal["roc_auc", "accuracy", "precision", "recall", "f1"] = Field(
+        default="roc_auc", description="the performance watched, realised and estimated"
+    )
+    max_drop: float = Field(
+        default=0.03,
+        ge=0,
+        description="performance alarm: the metric fell this far below the model's test score",
+    )
+    max_calibration_gap: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="outcome-shift alarm: observed positive rate minus mean predicted "
+        "probability beyond this (None: reported only; ROC AUC ignores a shifted base rate)",
+    )
+    min_labelled_rows: int = Field(
+        default=200, ge=1, description="realised performance needs this many arrived labels"
+    )
+    slices: list[str] = Field(
+        default_factory=list, description="columns to report performance by (e.g. carrier)"
+    )
+    min_slice_rows: int = Field(default=200, ge=1, description="smaller slices are not shown")
+    expected_drift: list[str] = Field(
+        default_factory=list,
+        description="features that move by design (calendar): reported, never an alarm",
+    )
+
+
 class MlflowConfig(_Strict):
     """Experiment and registered model names."""
 
@@ -300,6 +370,7 @@ class RetrainConfig(_Strict):
     model: ModelConfig = Field(default_factory=ModelConfig)
     promotion: PromotionConfig = Field(default_factory=PromotionConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     mlflow: MlflowConfig
     model_card: ModelCardConfig = Field(default_factory=ModelCardConfig)
     training_suite: str = Field(description="expectation suite for the joined training table")

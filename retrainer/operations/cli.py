@@ -206,7 +206,7 @@ def _run_quietly(flow, config, log: Path, **parameters):
     """Run ``flow`` with the terminal showing steps only; a failure ends the command clearly."""
     from retrainer.operations.progress import quiet_terminal
 
-    with quiet_terminal(log, f"retrain {config.name}") as steps:
+    with quiet_terminal(log, f"{flow.name} {config.name}") as steps:
         state = flow(config=config, return_state=True, **parameters)
         steps.finish_step() if state.is_completed() else steps.finish_step("[red]✗[/red]")
     # Prefect's temporary server logs its shutdown when this process exits, after the
@@ -229,10 +229,12 @@ def _run_page(flow_run_id: str | None) -> str:
 
 def _explained() -> tuple[type[BaseException], ...]:
     """Errors written for people: their message says what failed and what to do."""
+    from retrainer.boundaries.in_service import NoChampionError
     from retrainer.boundaries.lake import EmptyLakeError
     from retrainer.boundaries.validation import DataValidationError
     from retrainer.domain.config import ConfigError
     from retrainer.domain.features import LeakageError, SplitError
+    from retrainer.domain.monitoring import MonitoringError
     from tasks.ingest import RejectedDeliveryError
 
     return (
@@ -240,6 +242,8 @@ def _explained() -> tuple[type[BaseException], ...]:
         DataValidationError,
         EmptyLakeError,
         LeakageError,
+        MonitoringError,
+        NoChampionError,
         RejectedDeliveryError,
         SplitError,
     )
@@ -643,6 +647,90 @@ def trigger(
     typer.echo(finished_text(end))
     if end.state != "Completed":
         raise typer.Exit(1)
+
+
+@app.command(
+    epilog=examples(
+        "retrainer predict",
+        "retrainer predict --verbose      # every log line, live",
+    )
+)
+def predict(config: ConfigOption = config_path()) -> None:
+    """Score the newly landed records with the champion into the lake's predictions zone.
+
+    Each record is scored once per model version; a second run with nothing new writes
+    nothing. The full log goes to $RETRAINER_HOME/logs/cli.log.
+    """
+    h = configure_environment()
+    dataset = _load(config)
+    from flows.predict import predict as predict_flow
+    from retrainer.operations.console import format_predictions
+
+    zone = h.lake / "predictions" / dataset.config.name
+    summary = _run_flow(predict_flow, dataset.config, h.logs / "cli.log")
+    typer.echo(format_predictions(summary, zone))
+
+
+@app.command(
+    epilog=examples(
+        "retrainer monitor",
+        "retrainer monitor --period 2013-12",
+    )
+)
+def monitor(
+    config: ConfigOption = config_path(),
+    period: Annotated[
+        str | None, typer.Option(help="month to monitor, YYYY-MM (default: the latest scored)")
+    ] = None,
+) -> None:
+    """Monitor the champion's predictions of one month: drift, performance, alarms.
+
+    The report goes to the Prefect UI (artifacts) and to MLflow (experiment
+    <experiment>-monitoring); beyond the config's thresholds an alarm event is sent.
+    """
+    h = configure_environment()
+    dataset = _load(config)
+    from flows.monitor import monitor as monitor_flow
+    from retrainer.operations.console import format_monitoring
+
+    summary = _run_flow(monitor_flow, dataset.config, h.logs / "cli.log", period=period)
+    typer.echo(format_monitoring(summary))
+
+
+def _run_flow(flow, config, log: Path, **parameters):
+    """Run a flow as ``retrainer run`` does: live with --verbose, else quietly."""
+    if VERBOSE["on"]:
+        return flow(config=config, **parameters)
+    return _run_quietly(flow, config, log, **parameters)
+
+
+@app.command(
+    "serve-model",
+    epilog=examples(
+        "retrainer serve-model",
+        "retrainer serve-model --port 5002 --poll 10",
+    ),
+)
+def serve_model(
+    config: ConfigOption = config_path(),
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port of the model server")] = 5001,
+    poll: Annotated[
+        float, typer.Option(help="seconds between checks of the champion alias")
+    ] = 30.0,
+) -> None:
+    """Serve the champion over HTTP (MLflow's model server); restart it when the alias moves."""
+    from retrainer.operations.model_server import ModelServerError, serve_champion
+
+    h = configure_environment()
+    dataset = _load(config)
+    try:
+        serve_champion(h, dataset.config.mlflow.registered_model, host, port, poll, typer.echo)
+    except ModelServerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except KeyboardInterrupt:
+        typer.echo("model server stopped")
 
 
 def main() -> None:

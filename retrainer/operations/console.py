@@ -318,3 +318,41 @@ def status_view(
     else:
         parts += ["", Text("no rejected deliveries waiting", style="dim")]
     return Group(*parts)
+
+
+def format_predictions(summary, zone: Path) -> str:
+    """What a predict run wrote into the predictions zone ``zone``."""
+    if summary.version is None:
+        return (
+            f"predict {summary.dataset}: nothing scored, {summary.model} has no champion yet "
+            "(`retrainer run` trains one)"
+        )
+    if not summary.rows:
+        return (
+            f"predict {summary.dataset}: nothing new to score with {summary.model} "
+            f"v{summary.version}; the predictions zone is unchanged"
+        )
+    return (
+        f"predict {summary.dataset}: {summary.model} v{summary.version} scored {summary.rows} "
+        f"records of {', '.join(summary.periods)}\n  written    {zone / summary.file}"
+    )
+
+
+def format_monitoring(summary) -> str:
+    """What a monitoring run found: performance, drift, alarms and where the report is."""
+    if summary is None:
+        return "monitor: nothing to monitor, no predictions yet (`retrainer predict` first)"
+    realised = "-" if summary.realised is None else f"{summary.realised:.4f}"
+    lines = [
+        "",
+        f"monitor {summary.dataset} {summary.period}: v{summary.version}, {summary.rows} "
+        f"predictions, labels arrived for {summary.labelled}",
+        f"  {summary.metric:<10} test {summary.baseline:.4f}  estimated {summary.estimated:.4f}  "
+        f"realised {realised}",
+        f"  drifted    {', '.join(summary.drifted) or 'none'}",
+        f"  diagnosis  {summary.diagnosis}",
+        *(f"  ALARM      {alarm}" for alarm in summary.alarms),
+        f"  MLflow run {summary.mlflow_run_id}"
+        + (f"; alarm event {summary.alarm_event_id}" if summary.alarm_event_id else ""),
+    ]
+    return "\n".join(lines)
