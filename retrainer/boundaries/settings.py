@@ -39,6 +39,25 @@ class Settings(BaseSettings):
         default=None, validation_alias="RETRAINER_PREFECT_DATABASE_URL"
     )
     mlflow_tracking_uri: str | None = Field(default=None, validation_alias="MLFLOW_TRACKING_URI")
+    # With these set, `make up` starts both servers with basic auth, and every client (CLI,
+    # flows, MLflow's own client) sends them.
+    mlflow_tracking_username: str | None = Field(
+        default=None, validation_alias="MLFLOW_TRACKING_USERNAME"
+    )
+    mlflow_tracking_password: SecretStr | None = Field(
+        default=None, validation_alias="MLFLOW_TRACKING_PASSWORD"
+    )
+    prefect_server_api_auth_string: SecretStr | None = Field(
+        default=None, validation_alias="PREFECT_SERVER_API_AUTH_STRING"
+    )
+    mlflow_flask_server_secret_key: SecretStr | None = Field(
+        default=None, validation_alias="MLFLOW_FLASK_SERVER_SECRET_KEY"
+    )
+    # The key of the pseudonyms of personal columns; without it a key is generated once per
+    # home in $RETRAINER_HOME/secrets/pseudonym.key.
+    pseudonym_key: SecretStr | None = Field(
+        default=None, validation_alias="RETRAINER_PSEUDONYM_KEY"
+    )
 
 
 class MissingSecretError(RuntimeError):
@@ -105,6 +124,16 @@ class Home:
     def stack(self) -> Path:
         """State of the servers started by ``make up`` (pids, URLs)."""
         return self.root / "stack"
+
+    @property
+    def locks(self) -> Path:
+        """Lock files that hold across processes (setup of shared state)."""
+        return self.root / "locks"
+
+    @property
+    def secrets(self) -> Path:
+        """Keys generated for this home (readable by its owner only)."""
+        return self.root / "secrets"
 
     @property
     def mlflow_uri(self) -> str:
