@@ -9,8 +9,9 @@ from retrainer.domain.config import RetrainConfig
 from tasks.audit import audit_data
 from tasks.evaluate import evaluate_model
 from tasks.features import build_features, split_by_time
-from tasks.ingest import ingest_source, read_validated
+from tasks.ingest import check_deliveries, ingest_source, read_validated
 from tasks.naming import name_run
+from tasks.recovery import check_services, repair_interrupted_runs
 from tasks.registry import apply_review, move_aliases, promotion_gate, score_champion
 from tasks.track import log_to_mlflow
 from tasks.train import train_model
@@ -35,8 +36,11 @@ class RetrainSummary(BaseModel):
 @flow(name="retrain", flow_run_name="retrain-{config.name}", log_prints=True)
 def retrain(config: RetrainConfig) -> RetrainSummary:
     """Retrain one data set's model and promote it only if it beats the champion."""
+    check_services(config)
+    repair_interrupted_runs(config)
     with lake_writer(config.name):
         ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
+    check_deliveries(config, ingested)
     frames = read_validated(config)
     audit = audit_data(config, frames)
     run_name = name_run(config, frames)

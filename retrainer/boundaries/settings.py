@@ -185,6 +185,12 @@ def environment_defaults(h: Home) -> dict[str, str]:
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "PREFECT_LOGGING_LEVEL": "INFO",
         "GIT_PYTHON_REFRESH": "quiet",
+        # MLflow retries a failing request 7 times with a factor-2 backoff and a 120 s
+        # timeout each: minutes before a dead server is reported. Four retries over about
+        # 15 s ride out a restart; a server that is down is found before the run starts.
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "4",
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
     }
 
 

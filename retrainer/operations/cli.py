@@ -1,6 +1,8 @@
 """The ``retrainer`` command line: the same functions the flows call."""
 
 import os
+import traceback
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -73,11 +75,63 @@ def run(config: ConfigOption = config_path()) -> None:
     """Run the retrain flow once and print what it did."""
     h = configure_environment()
     dataset = _load(config)
-    from flows.retrain import retrain
-    from retrainer.operations.console import format_summary
+    from retrainer.boundaries.health import (
+        ServiceUnavailableError,
+        check_lake,
+        check_tracking_server,
+    )
 
-    summary = retrain(dataset.config)
-    typer.echo(format_summary(summary, h.root, h.mlflow_uri))
+    # Before Prefect starts and anything is ingested: a dead tracking server or a full disk
+    # is one line now, not minutes of retries after the work.
+    try:
+        check_tracking_server(h.mlflow_uri)
+        check_lake(h.lake)
+    except ServiceUnavailableError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    from flows.retrain import retrain
+    from retrainer.operations.console import failure_text, format_summary
+
+    state = retrain(dataset.config, return_state=True)
+    if not state.is_completed():
+        error = state.result(raise_on_failure=False)
+        h.logs.mkdir(parents=True, exist_ok=True)
+        trace = h.logs / f"run-{datetime.now():%Y%m%d-%H%M%S}-error.log"
+        trace.write_text("".join(traceback.format_exception(error)))
+        typer.echo(failure_text(error, trace, state.name), err=True)
+        raise typer.Exit(1)
+    typer.echo(format_summary(state.result(), h.root, h.mlflow_uri))
+
+
+@app.command()
+def forget(
+    column: Annotated[str, typer.Option(help="the column that identifies the subject")],
+    value: Annotated[str, typer.Option(help="the subject's value (never logged or stored)")],
+    config: ConfigOption = config_path(),
+) -> None:
+    """Erase a data subject: every row whose COLUMN is VALUE, from every zone of the lake.
+
+    Landing files, raw copies, validated partitions and quarantine are rewritten without the
+    rows; the erasure is logged (column, time, counts), the value never is.
+    """
+    h = configure_environment()
+    dataset = _load(config)
+    from retrainer.boundaries.erasure import forget as erase
+    from retrainer.boundaries.lake import Lake
+    from retrainer.boundaries.privacy import pseudonym_key
+
+    sources = [s for s in dataset.config.sources if column in s.schema_mapping.types]
+    if not sources:
+        typer.echo(f"error: no source of {dataset.config.name} has a column {column!r}", err=True)
+        raise typer.Exit(2)
+    key = pseudonym_key(h) if any(column in s.personal_columns for s in sources) else None
+    entry = erase(Lake(h.lake), h.landing, h.gx, sources, column, value, key)
+    for source, zones in entry["rows"].items():
+        counts = ", ".join(f"{zone} {n}" for zone, n in zones.items())
+        typer.echo(f"{source}: rows erased: {counts}")
+    for note in entry["not_erased_here"]:
+        typer.echo(f"warning: {note}", err=True)
+    typer.echo(f"{entry['files_rewritten']} files rewritten; logged in {h.lake / '_erasures.json'}")
 
 
 @app.command()
@@ -85,10 +139,12 @@ def audit(config: ConfigOption = config_path()) -> None:
     """Print the data audit: counts per source and partition, null rates, quarantine reasons."""
     h = configure_environment()
     from retrainer.boundaries.lake import Lake
-    from retrainer.domain.audit import as_markdown
+    from retrainer.domain.audit import as_markdown, erasures_markdown
 
     dataset = _load(config)
-    typer.echo(as_markdown(Lake(h.lake).audit([s.name for s in dataset.config.sources])))
+    lake = Lake(h.lake)
+    typer.echo(as_markdown(lake.audit([s.name for s in dataset.config.sources])))
+    typer.echo(erasures_markdown(lake.erasures()))
 
 
 ConfigsOption = Annotated[
