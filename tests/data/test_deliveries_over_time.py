@@ -2,8 +2,6 @@
 contradict themselves, empty model columns, pseudonyms, a source that does not answer.
 Real suites from expectations/, real GX, the real lake."""
 
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from retrainer.domain.checks import model_columns
 from retrainer.domain.config import RetrainConfig, SourceConfig
 from retrainer.domain.deliveries import outstanding_rejections
 from retrainer.domain.schema import CHECK, REASON
+from tests.faults import silent_server
 
 NOW = pd.Timestamp("2026-11-23", tz="UTC")
 KEY = b"test key"
@@ -161,29 +160,8 @@ def test_a_lake_refuses_a_pseudonym_key_it_was_not_written_with(
 
 @pytest.fixture
 def silent_database() -> Iterator[int]:
-    """A TCP port that accepts connections and never says a word (a hung database)."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    server.close()
+    with silent_server() as port:
+        yield port
 
 
 def test_a_source_that_times_out_is_retried_with_backoff_then_reported_in_one_line(

@@ -115,7 +115,7 @@ def test_a_full_disk_leaves_no_temporary_file_and_no_commit(tmp_path, monkeypatc
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full)
-    with pytest.raises(LakeWriteError, match="No space left on device.*free space") as caught:
+    with pytest.raises(LakeWriteError, match=r"No space left on device.*free space") as caught:
         lake.commit(record("cd" * 32), rows([2]), pd.DataFrame(), "at")
     monkeypatch.undo()
 
@@ -163,5 +163,5 @@ def test_every_write_syncs_the_file_and_its_directory(tmp_path, monkeypatch):
         os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}")) or real(fd)
     )
     atomic_write(tmp_path / "a" / "f.json", b"{}")
-    assert any(p.endswith(".f.json.%d.tmp" % os.getpid()) for p in synced)
+    assert any(p.endswith(f".f.json.{os.getpid()}.tmp") for p in synced)
     assert str(tmp_path / "a") in synced and str(tmp_path) in synced
