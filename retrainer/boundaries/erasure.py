@@ -10,8 +10,8 @@ original file, delivered again, is recognised and not ingested a second time.
 
 The erasure log (``lake/_erasures.json``) records what was erased, when and how many rows
 per zone, never the value. A personal column is matched in the lake by its pseudonym.
-Derived reports that may quote values (Great Expectations results and Data Docs) are
-deleted; they are rebuilt by the next run. Models trained before the erasure are not
+Derived files that may quote values (Great Expectations results, Data Docs, cached stage
+results) are deleted; the next run rebuilds them. Models trained before the erasure are not
 changed: the next retrain trains without the rows.
 """
 
@@ -181,7 +181,7 @@ def _erase_sql(
 def forget(
     lake: Lake,
     landing: Path,
-    gx_root: Path,
+    derived: list[Path],
     sources: list[SourceConfig],
     column: str,
     value: str,
@@ -212,9 +212,8 @@ def forget(
             if obsolete:
                 lake.replace(source.name, records, obsolete)
         if any(sum(e.rows.values()) for e in erased.values()):
-            # Validation results and Data Docs may quote failing values: rebuilt next run.
-            for report in ("validations", "data_docs"):
-                shutil.rmtree(gx_root / "gx" / "uncommitted" / report, ignore_errors=True)
+            for directory in derived:
+                shutil.rmtree(directory, ignore_errors=True)
         entry = {
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "column": column,

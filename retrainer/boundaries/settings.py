@@ -126,6 +126,17 @@ class Home:
         return self.root / "stack"
 
     @property
+    def cache(self) -> Path:
+        """Results of stages reused across runs while their inputs are unchanged."""
+        return self.root / "cache"
+
+    @property
+    def derived_reports(self) -> list[Path]:
+        """What the next run rebuilds and may quote data values: GX results, Data Docs, cache."""
+        uncommitted = self.gx / "gx" / "uncommitted"
+        return [uncommitted / "validations", uncommitted / "data_docs", self.cache]
+
+    @property
     def locks(self) -> Path:
         """Lock files that hold across processes (setup of shared state)."""
         return self.root / "locks"
@@ -184,6 +195,8 @@ def environment_defaults(h: Home) -> dict[str, str]:
         # The ephemeral server takes 15-44 s to start on 2 cores, above its 20 s default.
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "PREFECT_LOGGING_LEVEL": "INFO",
+        # Results of cached stages (the training table): here, so an erasure can drop them.
+        "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(h.cache),
         "GIT_PYTHON_REFRESH": "quiet",
         # MLflow retries a failing request 7 times with a factor-2 backoff and a 120 s
         # timeout each: minutes before a dead server is reported. Four retries over about

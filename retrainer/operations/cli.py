@@ -125,7 +125,7 @@ def forget(
         typer.echo(f"error: no source of {dataset.config.name} has a column {column!r}", err=True)
         raise typer.Exit(2)
     key = pseudonym_key(h) if any(column in s.personal_columns for s in sources) else None
-    entry = erase(Lake(h.lake), h.landing, h.gx, sources, column, value, key)
+    entry = erase(Lake(h.lake), h.landing, h.derived_reports, sources, column, value, key)
     for source, zones in entry["rows"].items():
         counts = ", ".join(f"{zone} {n}" for zone, n in zones.items())
         typer.echo(f"{source}: rows erased: {counts}")

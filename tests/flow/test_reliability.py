@@ -148,7 +148,13 @@ def test_forget_leaves_no_trace_of_the_subject_in_any_file_and_nothing_to_ingest
     assert any(t in p.read_bytes() for p in restored.root.rglob("*") if p.is_file() for t in traces)
 
     entry = forget(
-        lake, restored.landing, restored.gx, flights_config.sources, "tailnum", value, key
+        lake,
+        restored.landing,
+        restored.derived_reports,
+        flights_config.sources,
+        "tailnum",
+        value,
+        key,
     )
 
     found = [
