@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from retrainer.boundaries.settings import settings
+from retrainer.boundaries.settings import mlflow_credentials
 
 LOW_SPACE_BYTES = 512 * 2**20
 
@@ -24,16 +24,9 @@ class ServiceUnavailableError(RuntimeError):
     """Something the run needs is down or refuses us: nothing was started."""
 
 
-def _credentials() -> tuple[str, str] | None:
-    found = settings()
-    if found.mlflow_tracking_username and found.mlflow_tracking_password:
-        return found.mlflow_tracking_username, found.mlflow_tracking_password.get_secret_value()
-    return None
-
-
 def check_tracking_server(
     uri: str,
-    timeout: float = 5.0,
+    timeout: float = 10.0,
     attempts: int = 3,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
@@ -50,7 +43,7 @@ def check_tracking_server(
             response = httpx.get(
                 f"{base}/api/2.0/mlflow/experiments/search",
                 params={"max_results": 1},
-                auth=_credentials(),
+                auth=mlflow_credentials(),
                 timeout=timeout,
             )
         except httpx.TimeoutException:

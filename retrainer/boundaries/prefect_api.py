@@ -58,6 +58,24 @@ def api_answers(api: str, timeout: float = 1.0) -> bool:
     return response.status_code == 200
 
 
+def refuses_us(api: str, timeout: float = 2.0) -> bool:
+    """True when the Prefect API at ``api`` answers, but not to our credentials (401, 403).
+
+    Its health check answers anyone; an authenticated endpoint tells whether we are let in.
+    """
+    import httpx
+
+    auth = _auth_string()
+    user, _, password = (auth or "").partition(":")
+    try:
+        response = httpx.get(
+            f"{api}/admin/version", timeout=timeout, auth=(user, password) if auth else None
+        )
+    except httpx.HTTPError:
+        return False
+    return response.status_code in (401, 403)
+
+
 @contextmanager
 def client(api: str | None = None) -> Iterator[Any]:
     """Prefect's sync client for ``api`` (default: the configured PREFECT_API_URL)."""
@@ -306,6 +324,11 @@ def emit_landed(
     """
     if not landings or not api_url or not api_answers(api_url):
         return []
+    if refuses_us(api_url):
+        raise PrefectApiError(
+            f"the Prefect server at {api_url} refused our credentials: set "
+            "PREFECT_API_AUTH_STRING (user:password) to its auth string"
+        )
     from prefect.events import emit_event
     from prefect.events.worker import EventsWorker
 

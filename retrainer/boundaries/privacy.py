@@ -8,12 +8,10 @@ never match, and joins across old and new data would silently come back empty.
 """
 
 import json
-import os
-import secrets
 from pathlib import Path
 
 from retrainer.boundaries.lake import atomic_write
-from retrainer.boundaries.settings import Home, settings
+from retrainer.boundaries.settings import Home, home_secret, settings
 from retrainer.domain.privacy import key_id
 
 KEY_FILE = "pseudonym.key"
@@ -29,28 +27,7 @@ def pseudonym_key(h: Home) -> bytes:
     configured = settings().pseudonym_key
     if configured is not None:
         return configured.get_secret_value().encode()
-    path = h.secrets / KEY_FILE
-    if not path.exists():
-        _generate(path)
-    return path.read_bytes().strip()
-
-
-def _generate(path: Path) -> None:
-    """Write a new random key, unless another process wrote one first (theirs wins)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, secrets.token_hex(32).encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(tmp, path)  # atomic, and fails when the key exists already
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
+    return home_secret(h, KEY_FILE).encode()
 
 
 def check_key(lake_root: Path, key: bytes) -> None:

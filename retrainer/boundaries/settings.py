@@ -79,6 +79,14 @@ def settings() -> Settings:
     return Settings()
 
 
+def mlflow_credentials() -> tuple[str, str] | None:
+    """MLFLOW_TRACKING_USERNAME and _PASSWORD, when both are set."""
+    found = settings()
+    if found.mlflow_tracking_username and found.mlflow_tracking_password:
+        return found.mlflow_tracking_username, found.mlflow_tracking_password.get_secret_value()
+    return None
+
+
 @dataclass(frozen=True)
 class Home:
     """Paths of the local state under one root directory."""
@@ -155,6 +163,32 @@ class Home:
         """A URL written by ``make up`` (``prefect_api_url``, ``mlflow_ui_url``), or None."""
         path = self.stack / name
         return path.read_text().strip() if path.exists() else None
+
+
+def home_secret(h: Home, name: str) -> str:
+    """A random secret generated once for this home (``secrets/<name>``, mode 0600).
+
+    Two processes asking at once get the same one: the first to link its file wins.
+    """
+    import secrets
+
+    path = h.secrets / name
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, secrets.token_hex(32).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # atomic, and fails when another process linked one first
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
 
 
 def home() -> Home:

@@ -48,7 +48,7 @@ def land(
     event, which starts a retrain once the landings stop.
     """
     from retrainer.boundaries import demo
-    from retrainer.boundaries.prefect_api import emit_landed
+    from retrainer.boundaries.prefect_api import PrefectApiError, emit_landed
 
     h = configure_environment()
     if (month is None) == (not all_months):
@@ -63,7 +63,11 @@ def land(
         typer.echo(f"landed month {m}: {len(written)} files under {h.landing}")
         landings.append((f"{demo.YEAR}-{m:02d}", [str(p.relative_to(h.landing)) for p in written]))
     api = os.environ.get("PREFECT_API_URL")
-    events = emit_landed(api, dataset, landings)
+    try:
+        events = emit_landed(api, dataset, landings)
+    except PrefectApiError as exc:
+        typer.echo(f"warning: {exc}; no landing event sent", err=True)
+        return
     if events:
         typer.echo(f"sent {len(events)} `retrainer.data.landed` event(s) to {api}")
     else:
