@@ -13,7 +13,6 @@ from prefect.deployments.runner import RunnerDeployment
 
 from deployments.ingest import ingest_deployment
 from deployments.retrain import retrain_deployment
-from retrainer.boundaries.prefect_api import ensure_lake_writer_limits
 from retrainer.domain.config import DataSet, load_dataset
 
 BUILDERS = (retrain_deployment, ingest_deployment)
@@ -30,7 +29,6 @@ def serve_deployments(config_paths: Iterable[Path], limit: int | None = None) ->
 
     datasets = [load_dataset(path) for path in config_paths]
     deployments = build_deployments(datasets)
-    ensure_lake_writer_limits(dataset.config.name for dataset in datasets)
     # pause_on_shutdown=True (Prefect's default) pauses the schedules when this process
     # stops, and re-registering deletes the runs they had scheduled. Stopping the executor
     # (`make down`, a restart) must not change what is scheduled: runs due while it is down

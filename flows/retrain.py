@@ -4,7 +4,6 @@ from prefect import flow
 from pydantic import BaseModel
 
 from flows.approval import approve_promotion
-from retrainer.boundaries.prefect_api import lake_writer
 from retrainer.domain.config import RetrainConfig
 from tasks.audit import audit_data
 from tasks.evaluate import evaluate_model
@@ -38,8 +37,7 @@ def retrain(config: RetrainConfig) -> RetrainSummary:
     """Retrain one data set's model and promote it only if it beats the champion."""
     check_services(config)
     repair_interrupted_runs(config)
-    with lake_writer(config.name):
-        ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
+    ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
     check_deliveries(config, ingested)
     frames = read_validated(config)
     audit = audit_data(config, frames)

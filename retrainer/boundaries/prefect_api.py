@@ -276,35 +276,6 @@ def crash_in_flight_runs(api_url: str, why: str, echo: Callable[[str], None]) ->
         echo(f"could not mark unfinished runs crashed: {exc}")
 
 
-# --- locks ----------------------------------------------------------------------------------
-
-
-def lake_writer_limit(dataset: str) -> str:
-    """The name of the global concurrency limit guarding one data set's lake."""
-    return f"lake-writer-{dataset}"
-
-
-@contextmanager
-def lake_writer(dataset: str) -> Iterator[None]:
-    """Hold the data set's one lake-writer slot for the block, waiting for it if taken.
-
-    The retrain and the ingest deployments both ingest, and a deployment's concurrency limit
-    only counts its own runs, so both take this slot. ``retrainer serve`` creates the limits;
-    without them (a run without ``make up``) nothing is enforced and Prefect logs that.
-    """
-    from prefect.concurrency.sync import concurrency
-
-    with concurrency(lake_writer_limit(dataset), occupy=1, strict=False):
-        yield
-
-
-def ensure_lake_writer_limits(datasets: Iterable[str]) -> None:
-    """Create (or reset to 1) the lake-writer limit of each data set on the Prefect server."""
-    with client() as api:
-        for dataset in datasets:
-            api.upsert_global_concurrency_limit_by_name(lake_writer_limit(dataset), 1)
-
-
 # --- events ---------------------------------------------------------------------------------
 
 
