@@ -43,19 +43,24 @@ def _auth_string() -> str | None:
     return secret.get_secret_value() if secret else None
 
 
-def api_answers(api: str, timeout: float = 1.0) -> bool:
-    """True when the Prefect API at ``api`` answers its health check within ``timeout`` s."""
+def _http_status(api: str, path: str, timeout: float) -> int | None:
+    """The status of a GET on ``api + path`` with our credentials; None when nothing answers."""
     import httpx
 
     auth = _auth_string()
     user, _, password = (auth or "").partition(":")
     try:
         response = httpx.get(
-            f"{api}/health", timeout=timeout, auth=(user, password) if auth else None
+            f"{api}{path}", timeout=timeout, auth=(user, password) if auth else None
         )
     except httpx.HTTPError:
-        return False
-    return response.status_code == 200
+        return None
+    return response.status_code
+
+
+def api_answers(api: str, timeout: float = 1.0) -> bool:
+    """True when the Prefect API at ``api`` answers its health check within ``timeout`` s."""
+    return _http_status(api, "/health", timeout) == 200
 
 
 def refuses_us(api: str, timeout: float = 2.0) -> bool:
@@ -63,17 +68,7 @@ def refuses_us(api: str, timeout: float = 2.0) -> bool:
 
     Its health check answers anyone; an authenticated endpoint tells whether we are let in.
     """
-    import httpx
-
-    auth = _auth_string()
-    user, _, password = (auth or "").partition(":")
-    try:
-        response = httpx.get(
-            f"{api}/admin/version", timeout=timeout, auth=(user, password) if auth else None
-        )
-    except httpx.HTTPError:
-        return False
-    return response.status_code in (401, 403)
+    return _http_status(api, "/admin/version", timeout) in (401, 403)
 
 
 @contextmanager

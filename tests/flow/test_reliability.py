@@ -22,6 +22,7 @@ from retrainer.domain.config import RetrainConfig
 from retrainer.domain.deliveries import outstanding_rejections
 from retrainer.domain.privacy import pseudonym
 from tasks.ingest import RejectedDeliveryError
+from tests.conftest import sampled_demo_config
 from tests.faults import dead_process_tags
 from tests.flow.conftest import SAMPLE_EVERY, SAMPLE_MONTHS
 
@@ -30,7 +31,7 @@ MODEL = "flights-delay"
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, flights_config_module: RetrainConfig) -> Path:
+def trained(tmp_path_factory) -> Path:
     """A home with four sampled months ingested and champion v1: the backup to restore."""
     root = tmp_path_factory.mktemp("trained") / "home"
     for month in SAMPLE_MONTHS:
@@ -39,19 +40,8 @@ def trained(tmp_path_factory, flights_config_module: RetrainConfig) -> Path:
         env.setenv("RETRAINER_HOME", str(root))
         env.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
         mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
-        assert retrain(flights_config_module).alias == "champion"
+        assert retrain(sampled_demo_config()).alias == "champion"
     return root
-
-
-@pytest.fixture(scope="module")
-def flights_config_module() -> RetrainConfig:
-    from retrainer.boundaries.settings import config_path
-    from retrainer.domain.config import load_config
-
-    config = load_config(config_path("flights"))
-    config.split.test_months = 1
-    config.split.min_train_rows = 100
-    return config
 
 
 @pytest.fixture
