@@ -16,7 +16,6 @@ from deployments.ingest import ingest_deployment
 from deployments.monitor import monitor_deployment
 from deployments.predict import predict_deployment
 from deployments.retrain import retrain_deployment
-from retrainer.boundaries.prefect_api import ensure_lake_writer_limits
 from retrainer.domain.config import DataSet, load_dataset
 
 BUILDERS = (
@@ -40,7 +39,6 @@ def serve_deployments(config_paths: Iterable[Path], limit: int | None = None) ->
 
     datasets = [load_dataset(path) for path in config_paths]
     deployments = build_deployments(datasets)
-    ensure_lake_writer_limits(dataset.config.name for dataset in datasets)
     # pause_on_shutdown=True (Prefect's default) pauses the schedules when this process
     # stops, and re-registering deletes the runs they had scheduled. Stopping the executor
     # (`make down`, a restart) must not change what is scheduled: runs due while it is down

@@ -6,16 +6,15 @@ is retrained; the retrain flow runs the same tasks first and finds nothing left 
 
 from prefect import flow
 
-from retrainer.boundaries.prefect_api import lake_writer
 from retrainer.domain.config import RetrainConfig
 from tasks.audit import audit_data
-from tasks.ingest import ingest_source
+from tasks.ingest import check_deliveries, ingest_source
 
 
 @flow(name="ingest", flow_run_name="ingest-{config.name}")
 def ingest(config: RetrainConfig) -> dict[str, list[dict]]:
     """Ingest every source of one data set and publish the data audit."""
-    with lake_writer(config.name):
-        ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
+    ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
     audit_data(config)
+    check_deliveries(config, ingested)
     return ingested

@@ -7,7 +7,6 @@ nothing new writes nothing, and a new champion scores only records no version sc
 from prefect import flow
 from pydantic import BaseModel
 
-from retrainer.boundaries.prefect_api import lake_writer
 from retrainer.domain.config import RetrainConfig
 from tasks.ingest import ingest_source, read_validated
 from tasks.predict import (
@@ -32,9 +31,8 @@ class PredictSummary(BaseModel):
 @flow(name="predict", flow_run_name="predict-{config.name}")
 def predict(config: RetrainConfig) -> PredictSummary:
     """Score the newly landed records with the champion and store the predictions."""
-    with lake_writer(config.name):
-        for source in config.sources:
-            ingest_source(config, source.name)
+    for source in config.sources:
+        ingest_source(config, source.name)  # takes the lake's writer lock itself
     model = find_champion(config)
     if model is None:
         return PredictSummary(

@@ -7,7 +7,6 @@ from pydantic import BaseModel
 
 from flows.approval import approve_promotion
 from retrainer.boundaries.aliases import registry_lock
-from retrainer.boundaries.prefect_api import lake_writer
 from retrainer.domain.config import RetrainConfig
 from retrainer.domain.fingerprint import Unchanged
 from retrainer.domain.overrides import RunChoices
@@ -18,8 +17,9 @@ from tasks.check import check_config
 from tasks.evaluate import evaluate_model
 from tasks.explain import explain_and_card
 from tasks.features import build_features, split_by_time
-from tasks.ingest import ingest_source, read_validated
+from tasks.ingest import check_deliveries, ingest_source, read_validated
 from tasks.naming import name_run
+from tasks.recovery import check_services, repair_interrupted_runs
 from tasks.registry import apply_review, move_aliases, promotion_gate, record_decision
 from tasks.summary import publish_summary
 from tasks.track import log_to_mlflow
@@ -66,8 +66,10 @@ def retrain(
             on the MLflow run and the version.
     """
     config = check_config(config, choices)
-    with lake_writer(config.name):
-        ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
+    check_services(config)
+    repair_interrupted_runs(config)
+    ingested = {s.name: ingest_source(config, s.name) for s in config.sources}
+    check_deliveries(config, ingested)
     frames = read_validated(config)
     audit = audit_data(config, frames)
     run_name = name_run(config, frames)

@@ -4,11 +4,17 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from retrainer.boundaries.caching import EXPIRATION, LAKE_CONTENT
 from retrainer.domain.config import RetrainConfig
 from retrainer.domain.features import Split, TrainingTable, build_training_table, time_split
 
 
-@task(name="build-features", cache_policy=NO_CACHE)
+@task(
+    name="build-features",
+    cache_policy=LAKE_CONTENT,
+    cache_expiration=EXPIRATION,
+    persist_result=True,
+)
 def build_features(config: RetrainConfig, frames: dict[str, pd.DataFrame]) -> TrainingTable:
     """Join the sources as of the prediction time and derive features and label."""
     table = build_training_table(frames, config)

@@ -2,8 +2,8 @@
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
+from retrainer.boundaries.caching import EXPIRATION, LAKE_CONTENT
 from retrainer.boundaries.settings import expectations_dir, home
 from retrainer.boundaries.validation import DataValidationError, ValidationReport, validate_table
 from retrainer.domain.config import RetrainConfig
@@ -34,7 +34,12 @@ def publish_report(report: ValidationReport, key: str) -> None:
     )
 
 
-@task(name="validate-training-table", cache_policy=NO_CACHE)
+@task(
+    name="validate-training-table",
+    cache_policy=LAKE_CONTENT,
+    cache_expiration=EXPIRATION,
+    persist_result=True,
+)
 def validate_training_table(config: RetrainConfig, table: TrainingTable) -> dict:
     """Gate: a failing critical expectation stops the run before any training."""
     suite = expectations_dir() / config.training_suite

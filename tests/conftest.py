@@ -27,14 +27,19 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-@pytest.fixture
-def flights_config() -> RetrainConfig:
+def sampled_demo_config() -> RetrainConfig:
     """The demo config, shrunk to a split that four months of sampled data can fill."""
     config = load_config(config_path("flights"))
     config.split.test_months = 1
     config.split.min_train_rows = 100
     config.evaluation.shap_rows = 200  # SHAP of two models on 1,000 rows: seconds per retrain
     return config
+
+
+@pytest.fixture
+def flights_config() -> RetrainConfig:
+    """The demo config, shrunk to a split that four months of sampled data can fill."""
+    return sampled_demo_config()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ the kernel releases it when the holder dies, even by SIGKILL: a crash never leav
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,8 +22,13 @@ class LockTimeout(TimeoutError):
 
 
 @contextmanager
-def file_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` for the block; wait up to ``timeout`` s (None: ever)."""
+def file_lock(
+    path: Path, timeout: float | None = None, waiting: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` for the block; wait up to ``timeout`` s (None: ever).
+
+    ``waiting`` is called once when the lock is found taken, before waiting for it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -33,6 +38,9 @@ def file_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if waiting is not None:
+                    waiting()
+                    waiting = None
                 if deadline is not None and time.monotonic() > deadline:
                     raise LockTimeout(
                         f"{path} is held by another process (waited {timeout:.0f} s)"

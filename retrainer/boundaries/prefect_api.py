@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from retrainer.boundaries.locks import file_lock
-from retrainer.boundaries.settings import home, settings
+from retrainer.boundaries.settings import settings
 
 LANDED = "retrainer.data.landed"
 PREDICTED = "retrainer.predictions.written"
@@ -46,19 +45,32 @@ def _auth_string() -> str | None:
     return secret.get_secret_value() if secret else None
 
 
-def api_answers(api: str, timeout: float = 1.0) -> bool:
-    """True when the Prefect API at ``api`` answers its health check within ``timeout`` s."""
+def _http_status(api: str, path: str, timeout: float) -> int | None:
+    """The status of a GET on ``api + path`` with our credentials; None when nothing answers."""
     import httpx
 
     auth = _auth_string()
     user, _, password = (auth or "").partition(":")
     try:
         response = httpx.get(
-            f"{api}/health", timeout=timeout, auth=(user, password) if auth else None
+            f"{api}{path}", timeout=timeout, auth=(user, password) if auth else None
         )
     except httpx.HTTPError:
-        return False
-    return response.status_code == 200
+        return None
+    return response.status_code
+
+
+def api_answers(api: str, timeout: float = 1.0) -> bool:
+    """True when the Prefect API at ``api`` answers its health check within ``timeout`` s."""
+    return _http_status(api, "/health", timeout) == 200
+
+
+def refuses_us(api: str, timeout: float = 2.0) -> bool:
+    """True when the Prefect API at ``api`` answers, but not to our credentials (401, 403).
+
+    Its health check answers anyone; an authenticated endpoint tells whether we are let in.
+    """
+    return _http_status(api, "/admin/version", timeout) in (401, 403)
 
 
 @contextmanager
@@ -291,41 +303,6 @@ def crash_in_flight_runs(api_url: str, why: str, echo: Callable[[str], None]) ->
         echo(f"could not mark unfinished runs crashed: {exc}")
 
 
-# --- locks ----------------------------------------------------------------------------------
-
-
-def lake_writer_limit(dataset: str) -> str:
-    """The name of the global concurrency limit guarding one data set's lake."""
-    return f"lake-writer-{dataset}"
-
-
-@contextmanager
-def lake_writer(dataset: str) -> Iterator[None]:
-    """Hold the data set's one lake-writer slot for the block, waiting for it if taken.
-
-    The retrain and the ingest deployments both ingest, and a deployment's concurrency limit
-    only counts its own runs, so both take this slot. ``retrainer serve`` creates the limits
-    on the server ``make up`` starts. Without that server (a plain ``retrainer run``) no
-    limit can exist, and Prefect would only warn that it skips one: a file lock under
-    ``RETRAINER_HOME`` holds the lake instead, for every process that shares the home.
-    """
-    from prefect.concurrency.sync import concurrency
-
-    if settings().prefect_api_url is None:
-        with file_lock(home().root / "locks" / f"{lake_writer_limit(dataset)}.lock"):
-            yield
-        return
-    with concurrency(lake_writer_limit(dataset), occupy=1, strict=False):
-        yield
-
-
-def ensure_lake_writer_limits(datasets: Iterable[str]) -> None:
-    """Create (or reset to 1) the lake-writer limit of each data set on the Prefect server."""
-    with client() as api:
-        for dataset in datasets:
-            api.upsert_global_concurrency_limit_by_name(lake_writer_limit(dataset), 1)
-
-
 # --- events ---------------------------------------------------------------------------------
 
 
@@ -345,6 +322,11 @@ def emit_landed(
     """
     if not landings or not api_url or not api_answers(api_url):
         return []
+    if refuses_us(api_url):
+        raise PrefectApiError(
+            f"the Prefect server at {api_url} refused our credentials: set "
+            "PREFECT_API_AUTH_STRING (user:password) to its auth string"
+        )
     from prefect.events import emit_event
     from prefect.events.worker import EventsWorker
 

@@ -50,7 +50,12 @@ def preview_file(path: Path, source: SourceConfig, suites: Path, gx_root: Path) 
     except (DeliveryError, SchemaError) as exc:
         return Preview(str(path), source.name, "rejected", str(exc))
     screened = screen(
-        prepared, source, suites, f"preview-{source.name}", gx_root, pd.Timestamp.now(tz="UTC")
+        prepared,
+        source,
+        suites / source.suite,
+        f"preview-{source.name}",
+        gx_root,
+        pd.Timestamp.now(tz="UTC"),
     )
     report = screened.report
     blocking = "; ".join(o.describe() for o in report.blocking)

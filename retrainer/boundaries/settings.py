@@ -45,6 +45,25 @@ class Settings(BaseSettings):
     postgres_password: SecretStr | None = Field(
         default=None, validation_alias="RETRAINER_POSTGRES_PASSWORD"
     )
+    # With these set, `make up` starts both servers with basic auth, and every client (CLI,
+    # flows, MLflow's own client) sends them.
+    mlflow_tracking_username: str | None = Field(
+        default=None, validation_alias="MLFLOW_TRACKING_USERNAME"
+    )
+    mlflow_tracking_password: SecretStr | None = Field(
+        default=None, validation_alias="MLFLOW_TRACKING_PASSWORD"
+    )
+    prefect_server_api_auth_string: SecretStr | None = Field(
+        default=None, validation_alias="PREFECT_SERVER_API_AUTH_STRING"
+    )
+    mlflow_flask_server_secret_key: SecretStr | None = Field(
+        default=None, validation_alias="MLFLOW_FLASK_SERVER_SECRET_KEY"
+    )
+    # The key of the pseudonyms of personal columns; without it a key is generated once per
+    # home in $RETRAINER_HOME/secrets/pseudonym.key.
+    pseudonym_key: SecretStr | None = Field(
+        default=None, validation_alias="RETRAINER_PSEUDONYM_KEY"
+    )
 
 
 class MissingSecretError(RuntimeError):
@@ -64,6 +83,14 @@ def secret(variable: str) -> SecretStr:
 def settings() -> Settings:
     """The settings as the environment says now (read afresh: tests and the CLI change it)."""
     return Settings()
+
+
+def mlflow_credentials() -> tuple[str, str] | None:
+    """MLFLOW_TRACKING_USERNAME and _PASSWORD, when both are set."""
+    found = settings()
+    if found.mlflow_tracking_username and found.mlflow_tracking_password:
+        return found.mlflow_tracking_username, found.mlflow_tracking_password.get_secret_value()
+    return None
 
 
 @dataclass(frozen=True)
@@ -118,9 +145,25 @@ class Home:
         return self.root / "stack"
 
     @property
+    def cache(self) -> Path:
+        """Results of stages reused across runs while their inputs are unchanged."""
+        return self.root / "cache"
+
+    @property
+    def derived_reports(self) -> list[Path]:
+        """What the next run rebuilds and may quote data values: GX results, Data Docs, cache."""
+        uncommitted = self.gx / "uncommitted"
+        return [uncommitted / "validations", uncommitted / "data_docs", self.cache]
+
+    @property
     def locks(self) -> Path:
-        """Lock files (``flock``) that serialise writers without a Prefect server."""
+        """Lock files that hold across processes (setup of shared state)."""
         return self.root / "locks"
+
+    @property
+    def secrets(self) -> Path:
+        """Keys generated for this home (readable by its owner only)."""
+        return self.root / "secrets"
 
     @property
     def mlflow_uri(self) -> str:
@@ -141,6 +184,32 @@ class Home:
 def data_docs_site(gx_root: Path) -> Path:
     """Where a Great Expectations file context at ``gx_root`` writes its Data Docs site."""
     return gx_root / "uncommitted" / "data_docs" / "local_site"
+
+
+def home_secret(h: Home, name: str) -> str:
+    """A random secret generated once for this home (``secrets/<name>``, mode 0600).
+
+    Two processes asking at once get the same one: the first to link its file wins.
+    """
+    import secrets
+
+    path = h.secrets / name
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, secrets.token_hex(32).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # atomic, and fails when another process linked one first
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
 
 
 def home() -> Home:
@@ -183,7 +252,15 @@ def environment_defaults(h: Home) -> dict[str, str]:
         # The ephemeral server takes 15-44 s to start on 2 cores, above its 20 s default.
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "PREFECT_LOGGING_LEVEL": "INFO",
+        # Results of cached stages (the training table): here, so an erasure can drop them.
+        "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(h.cache),
         "GIT_PYTHON_REFRESH": "quiet",
+        # MLflow retries a failing request 7 times with a factor-2 backoff and a 120 s
+        # timeout each: minutes before a dead server is reported. Four retries over about
+        # 15 s ride out a restart; a server that is down is found before the run starts.
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "4",
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
     }
 
 

@@ -4,6 +4,15 @@ Suites are data files. Each expectation carries GX's own ``severity`` (``critica
 the run, ``warning`` and ``info`` only warn: GX treats severity as metadata, the gate is
 ours) and a ``notes`` line saying why it exists. ``meta.quarantine_failing_rows: true``
 turns a row-level failure into quarantined rows instead of a failed batch.
+
+A suite file may also list ``row_checks``: rules across the fields of a row (``hour ==
+sched_dep_time // 100``) with the same ``notes``, ``severity`` and ``meta``; they are judged
+beside the expectations and reported alike. String bounds of a ``*_to_be_between``
+expectation are ISO timestamps (a JSON file cannot hold a datetime; GX wants one).
+
+Two processes share one GX file context: suites, definitions and checkpoints are rewritten
+on every validation, so each validation holds the context's file lock (without it GX fails
+the other process with ``ResourceFreshnessAggregateError``).
 """
 
 import json
@@ -15,10 +24,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from retrainer.boundaries.locks import file_lock
 from retrainer.boundaries.settings import DATA_DOCS_URL_FILE, data_docs_site, home
+from retrainer.domain.row_checks import RowCheck, failing_rows
 from retrainer.domain.schema import ROW_ID
 
 SAMPLE_ROWS = 10
+LOCK = "gx.lock"
 SITE = "local_site"  # the site name data_docs_site() points into
 INDEX = "index.html"
 
@@ -39,7 +51,8 @@ class Outcome:
 
     def describe(self) -> str:
         """One line: which expectation, on which column, how many rows, which rows."""
-        where = f" on column {self.column!r}" if self.column else ""
+        what = "rule" if self.expectation == "row_check" else "column"
+        where = f" on {what} {self.column!r}" if self.column else ""
         rows = f"; failing rows e.g. {self.failing_rows[:SAMPLE_ROWS]}" if self.failing_rows else ""
         seen = f"; observed {self.observed}" if self.observed else ""
         count = f": {self.unexpected_count} rows" if self.unexpected_count else ""
@@ -87,12 +100,53 @@ class DataValidationError(RuntimeError):
 
 
 def load_suite(path: Path) -> dict:
-    """Read a suite file and check every expectation says why it exists."""
+    """Read a suite file and check every expectation and row check says why it exists."""
     suite = json.loads(path.read_text())
     for expectation in suite["expectations"]:
         if not expectation.get("notes"):
             raise ValueError(f"{path}: {expectation['type']} has no `notes` saying why it exists")
+        if expectation["type"].endswith("_to_be_between"):
+            kwargs = expectation["kwargs"]
+            for bound in ("min_value", "max_value"):
+                if isinstance(kwargs.get(bound), str):
+                    kwargs[bound] = pd.Timestamp(kwargs[bound]).tz_convert("UTC")
+    for check in suite.get("row_checks", []):
+        if not check.get("notes"):
+            raise ValueError(f"{path}: row check {check['rule']!r} has no `notes`")
     return suite
+
+
+def row_checks(suite: dict) -> list[RowCheck]:
+    """The suite's row checks."""
+    return [
+        RowCheck(
+            rule=c["rule"],
+            notes=c["notes"],
+            severity=c.get("severity", "warning"),
+            quarantine_failing_rows=bool((c.get("meta") or {}).get("quarantine_failing_rows")),
+        )
+        for c in suite.get("row_checks", [])
+    ]
+
+
+def _row_check_outcome(frame: pd.DataFrame, check: RowCheck) -> Outcome:
+    failing = failing_rows(frame, check)
+    if check.quarantine_failing_rows:
+        gate = "quarantine"
+    else:
+        gate = "block" if check.severity == "critical" else "warn"
+    rows = frame.loc[failing, ROW_ID].astype("int64").tolist() if ROW_ID in frame else []
+    count = int(failing.sum())
+    return Outcome(
+        expectation="row_check",
+        column=check.rule,
+        notes=check.notes,
+        gate=gate,
+        success=count == 0,
+        unexpected_count=count,
+        unexpected_percent=round(100.0 * count / max(len(frame), 1), 4),
+        failing_rows=rows,
+    )
 
 
 @cache
@@ -139,10 +193,31 @@ def validate(frame: pd.DataFrame, suite_path: Path, asset: str, gx_root: Path) -
 
     ``frame`` must carry the row id column ``_row`` so failing rows can be named.
     """
+    spec = load_suite(suite_path)
+    with file_lock(gx_root / LOCK):
+        result = _run_checkpoint(frame, spec, asset, gx_root)
+    outcomes = [_outcome(r) for run in result.run_results.values() for r in run.results]
+    outcomes += [_row_check_outcome(frame, check) for check in row_checks(spec)]
+    quarantine: dict[int, str] = {}
+    for o in outcomes:
+        if o.gate == "quarantine" and not o.success:
+            for row in o.failing_rows:
+                quarantine.setdefault(row, f"{o.expectation}({o.column}): {o.notes}")
+    ids = list(result.run_results)
+    page = _result_page(_context(str(gx_root)), gx_root, ids[0]) if ids else INDEX
+    return ValidationReport(
+        suite=spec["name"],
+        outcomes=outcomes,
+        docs_url=docs_link(gx_root, page),
+        quarantine=quarantine,
+        result_ids=ids,
+    )
+
+
+def _run_checkpoint(frame: pd.DataFrame, spec: dict, asset: str, gx_root: Path):
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite
 
-    spec = load_suite(suite_path)
     context = _context(str(gx_root))
     source = context.data_sources.add_or_update_pandas(name="retrainer")
     data_asset = next((a for a in source.assets if a.name == asset), None) or (
@@ -171,21 +246,7 @@ def validate(frame: pd.DataFrame, suite_path: Path, asset: str, gx_root: Path) -
             },
         )
     )
-    result = checkpoint.run(batch_parameters={"dataframe": frame})
-    outcomes = [_outcome(r) for run in result.run_results.values() for r in run.results]
-    quarantine: dict[int, str] = {}
-    for o in outcomes:
-        if o.gate == "quarantine" and not o.success:
-            for row in o.failing_rows:
-                quarantine.setdefault(row, f"{o.expectation}({o.column}): {o.notes}")
-    ids = list(result.run_results)
-    return ValidationReport(
-        suite=spec["name"],
-        outcomes=outcomes,
-        docs_url=docs_link(gx_root, _result_page(context, gx_root, ids[0]) if ids else INDEX),
-        quarantine=quarantine,
-        result_ids=ids,
-    )
+    return checkpoint.run(batch_parameters={"dataframe": frame})
 
 
 def _result_page(context, gx_root: Path, result_id) -> str:
@@ -227,5 +288,6 @@ def update_data_docs(gx_root: Path, reports: list[ValidationReport]) -> str:
     """Render the pages of these validation results and the index (incremental); return URL."""
     ids = [i for report in reports for i in report.result_ids]
     if ids:
-        _context(str(gx_root)).build_data_docs(resource_identifiers=ids)
+        with file_lock(gx_root / LOCK):
+            _context(str(gx_root)).build_data_docs(resource_identifiers=ids)
     return docs_url(gx_root)

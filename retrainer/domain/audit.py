@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from retrainer.domain.deliveries import DeliveryRecord
+from retrainer.domain.deliveries import DeliveryRecord, first_line, outstanding_rejections
 from retrainer.domain.schema import CHECK, REASON
 
 TOP_REASONS = 10
@@ -22,6 +22,8 @@ class SourceAudit:
     accepted: int = 0
     quarantined: int = 0
     duplicates: int = 0
+    corrections: int = 0
+    warnings: int = 0
     validation_seconds: float = 0.0
     partitions: dict[str, int] = field(default_factory=dict)
     null_rates: dict[str, float] = field(default_factory=dict)
@@ -121,16 +123,22 @@ def audit_source(
     month) holds, since training counts months in the data set's time zone.
     """
     result = SourceAudit(source=source, timezone=timezone)
+    # Only rejections not replaced since: a bad file stays listed until a good one comes.
+    result.rejected = [
+        f"{r.name} (raw copy {r.raw}): {first_line(r.reason)}"
+        for r in outstanding_rejections(records)
+    ]
     for record in records:
         if record.status == "rejected":
             result.deliveries_rejected += 1
-            result.rejected.append(f"{record.name}: {(record.reason or '').splitlines()[0]}")
             continue
         result.deliveries_accepted += 1
         result.rows_in += record.rows_in
         result.accepted += record.accepted
         result.quarantined += record.quarantined
         result.duplicates += record.duplicates
+        result.corrections += record.corrections
+        result.warnings += len(record.warnings)
         result.validation_seconds += record.validation_seconds
         for path, rows in record.validated.items():
             partition = path.split("/", 2)[2].rsplit("/", 1)[0] if path.count("/") > 2 else "-"
@@ -148,12 +156,13 @@ def as_markdown(audits: list[SourceAudit]) -> str:
     """The audit as a Markdown report (a Prefect artifact, `retrainer audit`)."""
     lines = [
         "| source | deliveries | rejected | rows in | accepted | quarantined | duplicates "
-        "| validation s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| corrections | warnings | validation s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| {a.source} | {a.deliveries_accepted} | {a.deliveries_rejected} | {a.rows_in} "
-        f"| {a.accepted} | {a.quarantined} | {a.duplicates} | {a.validation_seconds} |"
+        f"| {a.accepted} | {a.quarantined} | {a.duplicates} | {a.corrections} | {a.warnings} "
+        f"| {a.validation_seconds} |"
         for a in audits
     ]
     for a in audits:
@@ -172,7 +181,25 @@ def as_markdown(audits: list[SourceAudit]) -> str:
                 "|---|---|---|---|",
             ]
             lines += [f"| {g.check} | {g.reason} | {g.rows} | {g.values} |" for g in a.top_reasons]
-        lines += [f"- rejected delivery {r}" for r in a.rejected]
+        lines += [f"- open rejection: {r}" for r in a.rejected]
+    return "\n".join(lines)
+
+
+def erasures_markdown(erasures: list[dict]) -> str:
+    """The erasure log as Markdown: when, which column, rows per source and zone."""
+    if not erasures:
+        return ""
+    lines = ["", "#### erasures", "", "| when | column | rows erased | files rewritten |"]
+    lines.append("|---|---|---|---|")
+    for e in erasures:
+        counts = "; ".join(
+            f"{source}: " + ", ".join(f"{zone} {n}" for zone, n in zones.items() if n)
+            for source, zones in e["rows"].items()
+            if any(zones.values())
+        )
+        lines.append(
+            f"| {e['at']} | {e['column']} | {counts or 'none found'} | {e['files_rewritten']} |"
+        )
     return "\n".join(lines)
 
 

@@ -92,6 +92,30 @@ class SourceConfig(_Strict):
     schema_mapping: SchemaMapping = Field(default_factory=SchemaMapping)
     suite: str = Field(description="expectation suite file under expectations/")
     anomalies: AnomalyConfig | None = None
+    on_reject: Literal["warn", "block"] = Field(
+        default="warn",
+        description="a rejected delivery (or an unreachable source) not yet replaced: `warn` "
+        "retrains on the validated data with a warning, `block` stops the retrain before "
+        "training",
+    )
+    corrections: Literal["keep_first", "take_newest", "quarantine"] = Field(
+        default="quarantine",
+        description="a row whose key is already in the lake with other values: keep the "
+        "lake's row, replace it with the new one, or quarantine the new one with the reason",
+    )
+    personal_columns: list[str] = Field(
+        default_factory=list,
+        description="columns pseudonymised with a keyed hash before the validated zone",
+    )
+    timeout_seconds: float = Field(
+        default=30.0, gt=0, description="give up reading the source after this long (sql)"
+    )
+    retries: int = Field(
+        default=2, ge=0, description="read the source again this many times, with backoff"
+    )
+    retry_delay_seconds: float = Field(
+        default=2.0, ge=0, description="first backoff; each retry waits four times longer"
+    )
 
     @model_validator(mode="after")
     def _location(self) -> "SourceConfig":
@@ -106,6 +130,12 @@ class SourceConfig(_Strict):
             )
         if self.partition_by == "month" and not self.time_column:
             raise ValueError(f"source {self.name!r}: partition_by month needs `time_column`")
+        untyped = [c for c in self.personal_columns if self.schema_mapping.types.get(c) != "str"]
+        if untyped:
+            raise ValueError(
+                f"source {self.name!r}: personal columns {untyped} must be typed `str` in "
+                "schema_mapping.types (they are replaced by keyed hashes)"
+            )
         return self
 
 
@@ -386,6 +416,16 @@ class RetrainConfig(_Strict):
             raise ValueError(f"unknown sources {sorted(missing)}; declared: {sorted(names)}")
         if self.source(self.base).time_column is None:
             raise ValueError(f"base source {self.base!r} needs a time_column for the split")
+        base = set(self.source(self.base).personal_columns)
+        for lookup in self.lookups:
+            other = set(self.source(lookup.source).personal_columns)
+            mismatched = [c for c in lookup.by if (c in base) != (c in other)]
+            if mismatched:
+                raise ValueError(
+                    f"lookup {lookup.source!r} joins on {mismatched}, personal in only one of "
+                    f"{self.base!r} and {lookup.source!r}: mark them personal in both, or the "
+                    "pseudonyms will not match the clear values"
+                )
         return self
 
     @model_validator(mode="after")

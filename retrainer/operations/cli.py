@@ -89,7 +89,7 @@ def land(
     from rich.progress import Progress
 
     from retrainer.boundaries import demo
-    from retrainer.boundaries.prefect_api import emit_landed
+    from retrainer.boundaries.prefect_api import PrefectApiError, emit_landed
 
     h = configure_environment()
     if (month is None) == (not all_months):
@@ -109,7 +109,11 @@ def land(
             )
             progress.advance(bar)
     api = os.environ.get("PREFECT_API_URL")
-    events = emit_landed(api, dataset, landings)
+    try:
+        events = emit_landed(api, dataset, landings)
+    except PrefectApiError as exc:
+        typer.echo(f"warning: {exc}; no landing event sent", err=True)
+        return
     if events:
         typer.echo(f"sent {len(events)} `retrainer.data.landed` event(s) to {api}")
     else:
@@ -183,6 +187,7 @@ def run(
     """
     h = configure_environment()
     dataset, _, _ = _checked(config)
+    _preflight(h)
     from flows.retrain import retrain
     from retrainer.domain.overrides import OverrideError, apply_overrides, parse_assignments
     from retrainer.operations.console import format_summary
@@ -200,6 +205,54 @@ def run(
     else:
         summary = _run_quietly(retrain, retrain_config, h.logs / "cli.log", force=force)
     typer.echo(format_summary(summary, h.root, h.mlflow_uri))
+
+
+def _preflight(h) -> None:
+    """Before Prefect starts and anything is ingested: a dead tracking server or a full disk
+    is one line now, not minutes of retries after the work (exit 2)."""
+    from retrainer.boundaries.health import (
+        ServiceUnavailableError,
+        check_lake,
+        check_tracking_server,
+    )
+
+    try:
+        check_tracking_server(h.mlflow_uri)
+        check_lake(h.lake)
+    except ServiceUnavailableError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def forget(
+    column: Annotated[str, typer.Option(help="the column that identifies the subject")],
+    value: Annotated[str, typer.Option(help="the subject's value (never logged or stored)")],
+    config: ConfigOption = config_path(),
+) -> None:
+    """Erase a data subject: every row whose COLUMN is VALUE, from every zone of the lake.
+
+    Landing files, raw copies, validated partitions and quarantine are rewritten without the
+    rows; the erasure is logged (column, time, counts), the value never is.
+    """
+    h = configure_environment()
+    dataset = _load(config)
+    from retrainer.boundaries.erasure import forget as erase
+    from retrainer.boundaries.lake import Lake
+    from retrainer.boundaries.privacy import pseudonym_key
+
+    sources = [s for s in dataset.config.sources if column in s.schema_mapping.types]
+    if not sources:
+        typer.echo(f"error: no source of {dataset.config.name} has a column {column!r}", err=True)
+        raise typer.Exit(2)
+    key = pseudonym_key(h) if any(column in s.personal_columns for s in sources) else None
+    entry = erase(Lake(h.lake), h.landing, h.derived_reports, sources, column, value, key)
+    for source, zones in entry["rows"].items():
+        counts = ", ".join(f"{zone} {n}" for zone, n in zones.items())
+        typer.echo(f"{source}: rows erased: {counts}")
+    for note in entry["not_erased_here"]:
+        typer.echo(f"warning: {note}", err=True)
+    typer.echo(f"{entry['files_rewritten']} files rewritten; logged in {h.lake / '_erasures.json'}")
 
 
 def _run_quietly(flow, config, log: Path, **parameters):
@@ -337,12 +390,13 @@ def audit(
     """Print the data audit: counts per source and partition, null rates, quarantine reasons."""
     h = configure_environment()
     from retrainer.boundaries.lake import Lake
-    from retrainer.domain.audit import as_markdown
+    from retrainer.domain.audit import as_markdown, erasures_markdown
     from retrainer.operations.console import audit_view
 
     dataset = _load(config)
     sources = dataset.config.sources
-    audits = Lake(h.lake).audit(
+    lake = Lake(h.lake)
+    audits = lake.audit(
         [s.name for s in sources],
         time_columns={s.name: s.time_column for s in sources},
         timezone=dataset.config.split.timezone,
@@ -351,6 +405,9 @@ def audit(
         typer.echo(as_markdown(audits))
     else:
         _console().print(audit_view(audits))
+    erasures = erasures_markdown(lake.erasures())
+    if erasures:
+        typer.echo(erasures)
 
 
 @app.command(

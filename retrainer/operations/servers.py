@@ -9,6 +9,12 @@
 - ``retrainer serve``: registers the deployments in ``deployments/`` and executes their runs;
 - with ``--postgres``, a PostgreSQL server holds both Prefect's and MLflow's data instead of
   SQLite (``operations/postgres.py``), and clients log to MLflow through its server.
+
+With credentials in the environment both servers demand them: ``PREFECT_API_AUTH_STRING``
+(``user:password``) makes the Prefect server run with ``PREFECT_SERVER_API_AUTH_STRING``, and
+``MLFLOW_TRACKING_USERNAME`` / ``MLFLOW_TRACKING_PASSWORD`` make the MLflow server run its
+``basic-auth`` app with that user as admin. Without them a request gets 401. The servers
+bind to loopback unless ``--host`` says otherwise.
 """
 
 import os
@@ -21,7 +27,13 @@ import httpx
 from pydantic import SecretStr
 
 from retrainer.boundaries.prefect_api import api_answers
-from retrainer.boundaries.settings import Home, environment_defaults, settings
+from retrainer.boundaries.settings import (
+    Home,
+    environment_defaults,
+    home_secret,
+    mlflow_credentials,
+    settings,
+)
 from retrainer.operations import postgres
 
 PREFECT_SERVER = "prefect-server"
@@ -73,9 +85,9 @@ class Server:
     option: str  # the `retrainer up` option that picks its port
 
 
-def _http_ok(url: str) -> bool:
+def _http_ok(url: str, auth: tuple[str, str] | None = None) -> bool:
     try:
-        return httpx.get(url, timeout=1.0).status_code == 200
+        return httpx.get(url, timeout=1.0, auth=auth).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -83,6 +95,17 @@ def _http_ok(url: str) -> bool:
 def connect_host(host: str) -> str:
     """Where a client reaches a server bound to ``host``: a wildcard is reached on loopback."""
     return "127.0.0.1" if host in ("0.0.0.0", "::") else host
+
+
+# Auth settings of the MLflow server; the admin's credentials travel in its environment.
+MLFLOW_AUTH_INI = """[mlflow]
+default_permission = NO_PERMISSIONS
+database_uri = sqlite:///{database}
+authorization_function = mlflow.server.auth:authenticate_request_basic_auth
+grant_default_workspace_access = false
+# Without the cache every request pays a PBKDF2 check: 2-3 s each.
+auth_cache_ttl_seconds = 60
+"""
 
 
 def stack_urls(options: StackOptions) -> StackUrls:
@@ -122,9 +145,10 @@ def servers(h: Home, options: StackOptions, urls: StackUrls) -> list[Server]:
                 # reads those same paths, so both ways of logging show alike.
                 *("--default-artifact-root", h.mlartifacts.as_uri(), "--no-serve-artifacts"),
                 *("--host", options.host, "--port", str(options.mlflow_port), "--workers", "1"),
+                *(("--app-name", "basic-auth") if mlflow_credentials() else ()),
             ],
             port=options.mlflow_port,
-            answers=lambda: _http_ok(f"{urls.mlflow_ui}/health"),
+            answers=lambda: _http_ok(f"{urls.mlflow_ui}/health", mlflow_credentials()),
             option="--mlflow-port",
         ),
         Server(
@@ -188,5 +212,29 @@ def child_environment(h: Home, options: StackOptions, urls: StackUrls) -> dict[s
     database = options.database_url or settings().prefect_database_url
     if database:
         env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database.get_secret_value()
+    env.update(auth_environment(h))
     env.update(options.env)
+    return env
+
+
+def auth_environment(h: Home) -> dict[str, str]:
+    """What the servers need to demand the credentials set in the environment (none: {})."""
+    found, env = settings(), {}
+    client = found.prefect_server_api_auth_string or found.prefect_api_auth_string
+    if client is not None:
+        env["PREFECT_SERVER_API_AUTH_STRING"] = client.get_secret_value()
+    credentials = mlflow_credentials()
+    if credentials is not None:
+        ini = h.stack / "mlflow-auth.ini"
+        ini.parent.mkdir(parents=True, exist_ok=True)
+        ini.write_text(MLFLOW_AUTH_INI.format(database=h.root / "mlflow-auth.db"))
+        secret = found.mlflow_flask_server_secret_key
+        env |= {
+            "MLFLOW_AUTH_CONFIG_PATH": str(ini),
+            "MLFLOW_AUTH_ADMIN_USERNAME": credentials[0],
+            "MLFLOW_AUTH_ADMIN_PASSWORD": credentials[1],
+            "MLFLOW_FLASK_SERVER_SECRET_KEY": (
+                secret.get_secret_value() if secret else home_secret(h, "mlflow-flask-secret-key")
+            ),
+        }
     return env

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from retrainer.boundaries import demo
-from retrainer.boundaries.ingest import IngestResult, KeyIndex, ingest_delivery
+from retrainer.boundaries.ingest import IngestResult, KeyIndex, Rules, ingest_delivery
 from retrainer.boundaries.lake import Lake
 from retrainer.boundaries.settings import expectations_dir
 from retrainer.boundaries.sources import Delivery
@@ -46,9 +46,8 @@ def land(
     parse = {".csv": read_csv, ".parquet": read_parquet, ".jsonl": read_jsonl}[suffix]
     src = config.source(source)
     delivery = Delivery(source, name, content, suffix, parse)
-    return ingest_delivery(
-        lake, src, delivery, KeyIndex(lake, src), expectations_dir(), gx_root, NOW
-    )
+    rules = Rules(src, expectations_dir() / src.suite, gx_root, pseudonym_key=b"test key")
+    return ingest_delivery(lake, rules, delivery, KeyIndex(lake, src), NOW)
 
 
 def snapshot(lake: Lake) -> dict[str, str]:
@@ -144,9 +143,9 @@ def test_all_null_optional_column_only_warns(lake, flights_config, gx_root, good
 
 
 def test_duplicate_file_changes_nothing(lake, flights_config, gx_root, seeded, good_flights):
-    manifest = lake.manifest_path.read_bytes()
+    manifest = lake.manifest_path("flights").read_bytes()
     assert land(lake, flights_config, gx_root, csv_bytes(good_flights), "again.csv") is None
-    assert snapshot(lake) == seeded and lake.manifest_path.read_bytes() == manifest
+    assert snapshot(lake) == seeded and lake.manifest_path("flights").read_bytes() == manifest
 
 
 def test_duplicate_rows_are_counted_not_written_twice(

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from retrainer.boundaries import demo
-from retrainer.boundaries.ingest import KeyIndex, ingest_delivery
+from retrainer.boundaries.ingest import KeyIndex, Rules, ingest_delivery
 from retrainer.boundaries.lake import Lake
 from retrainer.boundaries.settings import expectations_dir
 from retrainer.boundaries.sources import deliveries
@@ -20,9 +20,9 @@ def ingest_all(config: RetrainConfig, landing: Path, lake: Lake, gx_root: Path) 
     new = 0
     for source in config.sources:
         keys = KeyIndex(lake, source)
+        rules = Rules(source, expectations_dir() / source.suite, gx_root, (), b"test key")
         for delivery in deliveries(source, landing):
-            result = ingest_delivery(lake, source, delivery, keys, expectations_dir(), gx_root, NOW)
-            new += result is not None
+            new += ingest_delivery(lake, rules, delivery, keys, NOW) is not None
     return new
 
 

@@ -37,6 +37,7 @@ class Stack:
     urls: stack.StackUrls
     config: Path
     http: httpx.Client
+    options: stack.StackOptions | None = None
 
     def get(self, path: str) -> Any:
         """GET on the Prefect API; the JSON answer."""
@@ -144,7 +145,7 @@ def started_stack(root: Path, **choices: Any) -> Iterator[Stack]:
         urls = stack.up(h, options, echo=lambda _: None)
         print(f"\nstack up in {time.monotonic() - started:.1f} s: {urls}")
         with httpx.Client(timeout=10) as http:
-            yield Stack(h, urls, config_file, http)
+            yield Stack(h, urls, config_file, http, options)
     finally:
         pids = stack.running(h)
         stack.down(h, echo=lambda _: None)

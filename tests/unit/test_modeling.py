@@ -48,3 +48,16 @@ def test_imputation_is_fitted_on_training_rows_only():
     imputer = pipeline.named_steps["prepare"].named_transformers_["numeric"]
     medians = imputer.named_steps["impute"].named_transformers_["impute_median"].statistics_
     assert medians[0] == pytest.approx(train["x"].median())
+
+
+@pytest.mark.parametrize(
+    "family", ["hist_gradient_boosting", "logistic_regression", "random_forest"]
+)
+def test_every_family_saves_within_the_fixed_list_of_trusted_types(family: str):
+    from retrainer.boundaries.tracking import TRUSTED_TYPES, _skops_trusted_types
+
+    features = FeatureConfig(numeric=["x", "gust"], categorical=["cat"], impute={"gust": "zero"})
+    model = ModelConfig(family=family, params={}, threads=1)
+    pipeline = fit(build_pipeline(model, features, ["x", "gust"], ["cat"]), frame(100, 0), "y", 1)
+
+    assert set(_skops_trusted_types(pipeline)) <= set(TRUSTED_TYPES)

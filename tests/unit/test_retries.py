@@ -1,9 +1,13 @@
 """Which ingestion failures are retried: transient I/O yes, rejected data no."""
 
+import errno
+from pathlib import Path
+
 import pytest
 from prefect.states import Failed
 from sqlalchemy.exc import OperationalError
 
+from retrainer.boundaries.lake import LakeWriteError
 from tasks.ingest import RejectedDeliveryError, transient
 
 
@@ -13,6 +17,8 @@ from tasks.ingest import RejectedDeliveryError, transient
         (ConnectionRefusedError("db down"), True),
         (OperationalError("select 1", {}, Exception("server closed the connection")), True),
         (RejectedDeliveryError("bad file"), False),
+        (LakeWriteError(Path("p"), OSError(errno.ENOSPC, "No space left on device")), False),
+        (LakeWriteError(Path("p"), OSError(errno.EIO, "I/O error")), True),
         (ValueError("bug"), False),
     ],
 )

@@ -3,6 +3,7 @@
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
@@ -32,7 +33,7 @@ class Delivery:
     suffix: str
     parse: Callable[[bytes], pd.DataFrame]
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         """Content hash: the identity of the delivery; the same bytes are ingested once."""
         return hashlib.sha256(self.content).hexdigest()

@@ -24,13 +24,30 @@ def connection_url(source: SourceConfig, landing: Path) -> sa.URL:
     return url
 
 
+def timeout_arguments(url: sa.URL, seconds: float) -> dict:
+    """Driver arguments that bound how long connecting and reading may take.
+
+    A database that accepts the connection and then says nothing would otherwise hold the
+    run for ever (the TCP connection never fails by itself).
+    """
+    if url.drivername.startswith("postgresql"):
+        milliseconds = int(seconds * 1000)
+        return {
+            "connect_timeout": max(1, int(seconds)),
+            "options": f"-c statement_timeout={milliseconds}",
+        }
+    if url.drivername.startswith("sqlite"):
+        return {"timeout": seconds}  # how long to wait for another writer's lock
+    return {}
+
+
 def deliveries(source: SourceConfig, landing: Path) -> Iterator[Delivery]:
     """A single delivery: the table's current snapshot, in a stable row order."""
     url = connection_url(source, landing)
     if url.drivername.startswith("sqlite") and not Path(url.database or "").exists():
         return
     # The URL object, never its string: SQLAlchemy masks the password in reprs and errors.
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(url, connect_args=timeout_arguments(url, source.timeout_seconds))
     try:
         with engine.connect() as conn:
             frame = pd.read_sql_table(source.table or "", conn)
