@@ -150,19 +150,42 @@ def started_by(flow_run_id: str) -> str | None:
     return created.display_value if created and created.type == "AUTOMATION" else None
 
 
-def create_run(deployment_id: str, parameters: dict[str, Any], idempotency_key: str) -> RunStatus:
-    """Create a run of a deployment; the same ``idempotency_key`` returns the same run."""
+BUSY_RETRY_SECONDS = 120.0
+
+
+def create_run(
+    deployment_id: str,
+    parameters: dict[str, Any],
+    idempotency_key: str,
+    api_url: str | None = None,
+) -> RunStatus:
+    """Create a run of a deployment; the same ``idempotency_key`` returns the same run.
+
+    A burst of requests can keep the server's SQLite database busy for longer than Prefect's
+    client retries (503 after about a minute): the request is sent again, with backoff, for
+    up to ``BUSY_RETRY_SECONDS``. The idempotency key makes that safe: one run, never two.
+    """
+    import time
+
     from prefect.exceptions import PrefectHTTPStatusError
 
-    with client() as api:
-        try:
-            run = api.create_flow_run_from_deployment(
-                uuid.UUID(deployment_id), parameters=parameters, idempotency_key=idempotency_key
-            )
-        except PrefectHTTPStatusError as exc:
-            raise PrefectApiError(
-                f"the server refused the run ({exc.response.status_code}): {_detail(exc.response)}"
-            ) from exc
+    deadline, delay = time.monotonic() + BUSY_RETRY_SECONDS, 1.0
+    with client(api_url) as api:
+        while True:
+            try:
+                run = api.create_flow_run_from_deployment(
+                    uuid.UUID(deployment_id), parameters=parameters, idempotency_key=idempotency_key
+                )
+                break
+            except PrefectHTTPStatusError as exc:
+                busy = exc.response.status_code == 503 and time.monotonic() < deadline
+                if not busy:
+                    raise PrefectApiError(
+                        f"the server refused the run ({exc.response.status_code}): "
+                        f"{_detail(exc.response)}"
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 16.0)
     return _status(run)
 
 

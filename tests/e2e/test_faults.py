@@ -1,13 +1,14 @@
 """The deployed stack under faults: the Prefect server restarted in the middle of a retrain,
 and twenty retrains triggered at once over the API."""
 
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from itertools import pairwise
 
 import pytest
 from mlflow import MlflowClient
 
+from retrainer.boundaries.prefect_api import create_run
 from retrainer.operations import processes
 from retrainer.operations.servers import PREFECT_SERVER, child_environment, servers
 from tests.e2e.conftest import Stack
@@ -24,13 +25,10 @@ def quick_config(stack: Stack) -> dict:
     return config
 
 
-def trigger(stack: Stack, key: str, config: dict) -> str:
-    response = stack.post(
-        f"/deployments/{stack.deployment()['id']}/create_flow_run",
-        {"parameters": {"config": config}, "idempotency_key": key},
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+def trigger(stack: Stack, key: str, config: dict, deployment: str | None = None) -> str:
+    """Create a run as `retrainer trigger` does (it retries a busy server; same key, one run)."""
+    deployment_id = deployment or stack.deployment()["id"]
+    return create_run(deployment_id, {"config": config}, key, stack.urls.prefect_api).id
 
 
 def decisions(stack: Stack) -> dict[str, str | None]:
@@ -70,17 +68,14 @@ def test_a_prefect_server_restarted_mid_run_loses_no_run_and_no_decision(running
 def test_twenty_triggers_at_once_all_run_one_after_another_and_every_decision_is_recorded(
     running_stack: Stack,
 ):
-    config, ids, before = quick_config(running_stack), [], decisions(running_stack)
-    threads = [
-        threading.Thread(
-            target=lambda i=i: ids.append(trigger(running_stack, f"e2e-20-{i}", config))
+    config, before = quick_config(running_stack), decisions(running_stack)
+    deployment = running_stack.deployment()["id"]
+    with ThreadPoolExecutor(TRIGGERS) as pool:  # all twenty requests in flight together
+        ids = list(
+            pool.map(
+                lambda i: trigger(running_stack, f"e2e-20-{i}", config, deployment), range(TRIGGERS)
+            )
         )
-        for i in range(TRIGGERS)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
 
     runs = [running_stack.wait_final(run_id) for run_id in ids]
 
