@@ -50,7 +50,9 @@ def retrain_deployment(dataset: DataSet) -> RunnerDeployment:
         dataset.deployment.retrain,
         description=(
             f"Retrain `{config.mlflow.registered_model}` on data set `{config.name}`; "
-            f"promote only if it beats the champion on {config.promotion.metric}."
+            f"promote only if it beats the champion on {config.promotion.metric}. "
+            f"Runs on cron `{dataset.deployment.retrain.cron}` ({dataset.deployment.timezone}), "
+            "after new data lands, and on demand (Run > Custom run: the run's choices first)."
         ),
         triggers=[landing_trigger(dataset), alarm_trigger(dataset)],
         concurrency_limit=ONE_AT_A_TIME,

@@ -45,12 +45,12 @@ def options(
     VERBOSE["on"] = verbose
 
 
-def _load(path: Path):
+def _load(path: Path, columns: bool = True):
     """The data set at ``path``; a broken config ends the command with its problems, exit 2."""
     from retrainer.domain.config import ConfigError, load_dataset
 
     try:
-        return load_dataset(path)
+        return load_dataset(path, columns)
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -127,7 +127,7 @@ def _checked(path: Path):
     from retrainer.operations.console import check_view
 
     h = configure_environment()
-    dataset = _load(path)
+    dataset = _load(path, columns=False)  # the columns come next, with the landed data
     landed = landed_columns(dataset.config, h.landing)
     check = check_columns(dataset.config, landed)
     if not check.ok or check.warnings:

@@ -1,36 +1,25 @@
-"""`retrainer run` when a gate stops the flow: its message, once, and no traceback on screen."""
+"""`retrainer run` when the flow stops: the reason, once, and no traceback on the screen."""
 
-import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from retrainer.boundaries.settings import expectations_dir
+from retrainer.boundaries.settings import config_path
 
 pytestmark = pytest.mark.flow
 
 
-def test_a_failing_gate_prints_its_message_and_the_log_keeps_the_trace(
-    landed: Path, home: Path, edited_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    suites = tmp_path / "expectations"
-    shutil.copytree(expectations_dir(), suites)
-    training = json.loads((suites / "training_flights.json").read_text())
-    training["expectations"][0]["kwargs"]["min_value"] = 10_000_000  # row count can't pass
-    (suites / "training_flights.json").write_text(json.dumps(training))
-    monkeypatch.setenv("RETRAINER_EXPECTATIONS", str(suites))
-    config = edited_config(lambda c: c["split"].update(test_months=1, min_train_rows=100))
-
+def test_a_stopped_run_prints_its_reason_and_the_log_keeps_the_trace(home: Path):
     from prefect.settings import PREFECT_API_URL
 
-    # As a user runs it (a process of its own, its own terminal), on the harness's server.
+    # As a user runs it (a process of its own, its own terminal), on the harness's server;
+    # nothing has landed, so the flow stops when it reads the lake.
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("retrainer")), "run", "--config", str(config)],
+        [str(Path(sys.executable).with_name("retrainer")), "run", "-c", str(config_path())],
         env=env,
         capture_output=True,
         text=True,
@@ -39,9 +28,9 @@ def test_a_failing_gate_prints_its_message_and_the_log_keeps_the_trace(
 
     screen = done.stdout + done.stderr
     assert done.returncode == 1, screen
-    assert "✗ validate-training-table" in screen
-    assert "error: training table of flights failed 1 blocking expectation(s)" in screen
-    assert "expect_table_row_count_to_be_between" in screen
-    assert "Traceback" not in screen and screen.count("blocking expectation") == 1
+    assert "✓ check-config" in screen and "✗ read-validated" in screen
+    assert "error: no validated data for sources ['flights', 'weather', 'planes']" in screen
+    assert "retrainer land --month N" in screen  # what to do
+    assert "Traceback" not in screen and screen.count("no validated data") == 1
     log = (home / "logs" / "cli.log").read_text()
-    assert "Traceback" in log and "validate-training-table" in log
+    assert "Traceback" in log and "EmptyLakeError" in log

@@ -39,7 +39,8 @@ def test_check_lists_every_misspelt_column_and_exits_2(edited_config, home):
         config["features"]["categorical"] = ["carier", "origin", "dest"]
         config["target"]["column"] = "arr_dellay"
 
-    result = runner.invoke(app, ["check", "--config", str(edited_config(misspell))])
+    config = str(edited_config(misspell))
+    result = runner.invoke(app, ["check", "--config", config], env={"COLUMNS": "300"})
 
     assert result.exit_code == 2
     assert "'carier' is not a column of the training table (did you mean 'carrier'?)" in (
@@ -90,3 +91,20 @@ def test_a_taken_port_names_the_option_and_leaves_nothing_behind(tmp_path, monke
     assert "retrainer up --prefect-port PORT" in result.output
     assert "stopping" not in result.output and "stopped" not in result.output
     assert not root.exists()
+
+
+def test_check_reports_declared_and_landed_problems_together(edited_config, home):
+    def misspell(config):
+        types = config["sources"][0]["schema_mapping"]["types"]
+        types["distanse"] = types.pop("distance")
+        config["features"]["numeric"].remove("distance")
+        config["target"]["column"] = "arr_dellay"
+
+    assert runner.invoke(app, ["land", "--month", "1", "--every", "200"]).exit_code == 0
+    result = runner.invoke(
+        app, ["check", "-c", str(edited_config(misspell))], env={"COLUMNS": "300"}
+    )
+
+    assert result.exit_code == 2 and "2 problem(s)" in result.output
+    assert "'distanse' is not a column of the landed deliveries of flights" in result.output
+    assert "'arr_dellay' is not a column of the base source flights" in result.output
