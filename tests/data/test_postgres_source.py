@@ -5,11 +5,14 @@ import pytest
 import sqlalchemy as sa
 
 from retrainer.boundaries import demo
-from retrainer.boundaries.ingest import KeyIndex, ingest_delivery
+from retrainer.boundaries.ingest import KeyIndex, Rules, ingest_delivery
 from retrainer.boundaries.lake import Lake
 from retrainer.boundaries.settings import expectations_dir
 from retrainer.boundaries.sources import deliveries
+from retrainer.domain.privacy import pseudonym
 from tests.postgres import postgres_cluster
+
+KEY = b"test key"
 
 
 @pytest.fixture
@@ -31,18 +34,13 @@ def test_planes_table_on_postgresql_lands_like_sqlite(postgres_url, tmp_path, fl
     lake = Lake(tmp_path / "lake")
 
     (delivery,) = deliveries(source, tmp_path / "landing")
-    result = ingest_delivery(
-        lake,
-        source,
-        delivery,
-        KeyIndex(lake, source),
-        expectations_dir(),
-        tmp_path / "gx",
-        pd.Timestamp("2026-11-23", tz="UTC"),
-    )
+    rules = Rules(source, expectations_dir() / source.suite, tmp_path / "gx", (), KEY)
+    now = pd.Timestamp("2026-11-23", tz="UTC")
+    result = ingest_delivery(lake, rules, delivery, KeyIndex(lake, source), now)
 
     assert result.record.status == "accepted" and result.record.accepted == len(planes)
     landed = lake.read_validated("planes")
-    assert set(landed["tailnum"]) == set(planes["tailnum"])
+    # tailnum is personal in the demo: the lake holds its keyed pseudonym, never the value.
+    assert set(landed["tailnum"]) == {pseudonym(t, KEY) for t in planes["tailnum"]}
     again = deliveries(source, tmp_path / "landing")[0]
     assert again.sha256 == delivery.sha256  # an unchanged table is an already-seen delivery
