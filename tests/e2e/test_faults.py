@@ -26,9 +26,14 @@ def quick_config(stack: Stack) -> dict:
 
 
 def trigger(stack: Stack, key: str, config: dict, deployment: str | None = None) -> str:
-    """Create a run as `retrainer trigger` does (it retries a busy server; same key, one run)."""
+    """Create a run as `retrainer trigger` does (it retries a busy server; same key, one run).
+
+    With ``force``: the data and config are those of earlier runs, and the gate would record
+    "no change" without training; each of these runs must train, register and decide.
+    """
     deployment_id = deployment or stack.deployment()["id"]
-    return create_run(deployment_id, {"config": config}, key, stack.urls.prefect_api).id
+    parameters = {"config": config, "force": True}
+    return create_run(deployment_id, parameters, key, stack.urls.prefect_api).id
 
 
 def decisions(stack: Stack) -> dict[str, str | None]:
