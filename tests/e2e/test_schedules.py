@@ -51,7 +51,10 @@ def test_retrain_runs_one_at_a_time_and_starts_after_landings(running_stack: Sta
     automations = running_stack.get(
         f"/automations/related-to/prefect.deployment.{deployment['id']}"
     )
-    (automation,) = automations
+    # The landing automation; the alarm automation (tests/e2e/test_alarms.py) is the other.
+    names = {a["name"] for a in automations}
+    assert names == {"retrain-flights-after-landing", "retrain-flights-on-alarm"}
+    (automation,) = [a for a in automations if a["name"] == "retrain-flights-after-landing"]
     trigger = automation["trigger"]
     assert automation["enabled"]
     assert trigger["posture"] == "Proactive" and trigger["within"] == QUIET_SECONDS
