@@ -211,8 +211,14 @@ def screen(
 def delivery_warnings(
     report: ValidationReport, clean: pd.DataFrame, model_columns: tuple[str, ...]
 ) -> list[str]:
-    """What did not block but must show on the run: warned checks, empty model columns."""
+    """What did not block but must show on the run: warned checks, quarantined rows, empty
+    model columns."""
     lines = [o.describe() for o in report.warnings]
+    lines += [
+        f"{o.unexpected_count} row(s) quarantined by {o.expectation} ({o.column}): {o.notes}"
+        for o in report.outcomes
+        if o.gate == "quarantine" and not o.success
+    ]
     covered = {o.column for o in report.warnings}
     lines += [
         f"column {column!r} has no value in any row of this delivery: the model reads it "

@@ -207,6 +207,9 @@ def child_environment(h: Home, options: StackOptions, urls: StackUrls) -> dict[s
     # The runner asks for due runs every 10 s by default; 5 s halves the wait after an API
     # call for one cheap query more per 10 s.
     env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "5")
+    # SQLite answers "database is locked" (the API's 503) after 10 s by default; a burst of
+    # triggers beside a running retrain waits longer than that on a busy 2-core machine.
+    env.setdefault("PREFECT_SERVER_DATABASE_TIMEOUT", "60")
     # A client's API URL from the caller's shell must not leak into the servers.
     env.pop("PREFECT_API_URL", None)
     database = options.database_url or settings().prefect_database_url

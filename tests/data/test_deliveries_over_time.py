@@ -119,6 +119,7 @@ def test_impossible_and_contradicting_values_are_quarantined_with_the_rule(
     reasons = lake.read_quarantine("flights").set_index("_row")[REASON]
     assert "expect_column_values_to_be_between(hour)" in reasons[1]
     assert "row_check(hour == sched_dep_time // 100)" in reasons[4]
+    assert any("quarantined by row_check" in w for w in result.record.warnings)  # on the run
 
 
 @pytest.mark.parametrize("column", ["arr_delay", "distance"], ids=["label", "feature"])

@@ -137,6 +137,8 @@ def started_stack(root: Path, **choices: Any) -> Iterator[Stack]:
             "MLFLOW_TRACKING_URI": f"sqlite:///{h.mlflow_db}",
             # A run that found the retrain slot taken retries after 30 s by default.
             "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "2",
+            # Runs queued behind the one-at-a-time limit start within a second of their turn.
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
         },
         **choices,
     )
