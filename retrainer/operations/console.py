@@ -97,12 +97,6 @@ def history_text(model: str, moves: list[AliasMove]) -> str:
     return "\n".join(lines)
 
 
-def failure_text(error: BaseException, trace: Path, state: str = "Failed") -> str:
-    """One line saying why a run failed, and the file that holds the whole trace."""
-    first = (str(error).strip().splitlines() or [""])[0]
-    return f"error: run {state.lower()}: {type(error).__name__}: {first}\n  full trace: {trace}"
-
-
 def local_time(when: datetime, timezone: str) -> str:
     """``Mon 2026-11-30 06:00 EST``: a time as a person in ``timezone`` reads it."""
     return when.astimezone(ZoneInfo(timezone)).strftime("%a %Y-%m-%d %H:%M %Z")
