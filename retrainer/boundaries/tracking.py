@@ -422,13 +422,6 @@ def delete_alias(registered_model: str, alias: str) -> None:
         _mlflow().MlflowClient().delete_registered_model_alias(registered_model, alias)
 
 
-def version_threshold(registered_model: str, version: str) -> float:
-    """The decision threshold a version was logged with (0.5 when unknown)."""
-    client = _mlflow().MlflowClient()
-    run_id = client.get_model_version(registered_model, version).run_id
-    return float(client.get_run(run_id).data.params.get("threshold", 0.5))
-
-
 def ui_url(h: Home) -> str | None:
     """The MLflow UI to link to: the server ``make up`` started, or a tracking server in use."""
     started = h.stack_url(MLFLOW_UI_URL_FILE)

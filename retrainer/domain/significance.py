@@ -124,15 +124,6 @@ def weighted_accuracy(y: np.ndarray, labels: np.ndarray, weights: np.ndarray) ->
     return (tp + tn) / (tp + fp + fn + tn)
 
 
-def sklearn_batch(function: Callable[..., float]) -> BatchMetric:
-    """Any scikit-learn metric taking ``sample_weight``, one call per resample (slower)."""
-
-    def batch(y: np.ndarray, prediction: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return np.array([function(y, prediction, sample_weight=w) for w in weights])
-
-    return batch
-
-
 GATE_METRICS = {
     "roc_auc": GateMetric("roc_auc", weighted_roc_auc),
     "average_precision": GateMetric("average_precision", weighted_average_precision),
