@@ -8,7 +8,7 @@ from retrainer.boundaries.prefect_api import lake_writer
 from retrainer.domain.config import RetrainConfig
 from tasks.audit import audit_data
 from tasks.evaluate import evaluate_model
-from tasks.features import build_features, split_by_time
+from tasks.features import build_features, split_data
 from tasks.ingest import ingest_source, read_validated
 from tasks.naming import name_run
 from tasks.registry import apply_review, move_aliases, promotion_gate, score_champion
@@ -42,7 +42,7 @@ def retrain(config: RetrainConfig) -> RetrainSummary:
     run_name = name_run(config, frames)
     table = build_features(config, frames)
     validation = validate_training_table(config, table)
-    split = split_by_time(config, table)
+    split = split_data(config, table)
     trained = train_model(config, split)
     evaluation = evaluate_model(config, trained, split)
     data_reports = {"ingested": ingested, "audit": audit, "training_validation": validation}

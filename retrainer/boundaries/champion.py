@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from retrainer.boundaries import tracking
 from retrainer.domain.config import RetrainConfig
-from retrainer.domain.evaluation import classification_metrics
-from retrainer.domain.features import Split, predict
+from retrainer.domain.evaluation import score
+from retrainer.domain.features import Split
 
 
 @dataclass(frozen=True)
@@ -24,11 +24,11 @@ def score_champion(config: RetrainConfig, split: Split, tracking_uri: str) -> Ch
     version = tracking.alias_version(model, tracking.CHAMPION)
     if version is None:
         return ChampionScore(None, None)
+    threshold = tracking.version_threshold(model, version)
     try:
-        y_true, proba = predict(config, tracking.load_model(model, version), split.test)
-    except (KeyError, ValueError) as exc:
+        metrics = score(config, tracking.load_model(model, version), split.test, threshold)
+    except (KeyError, ValueError, AttributeError) as exc:
         return ChampionScore(
             version, None, f"champion v{version} cannot score this test set: {exc}"
         )
-    threshold = tracking.version_threshold(model, version)
-    return ChampionScore(version, classification_metrics(y_true, proba, threshold))
+    return ChampionScore(version, metrics)

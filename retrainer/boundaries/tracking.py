@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from retrainer.boundaries.settings import MLFLOW_UI_URL_FILE, Home
-from retrainer.domain.records import LoggedModel, TrainingRecord
+from retrainer.domain.records import LoggedModel, TrainingRecord, TrialRecord
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -71,6 +71,7 @@ def log_training_run(
             record.schema, name="training-table", digest=record.data_digest[:36]
         )
         mlflow.log_input(dataset, context="training")
+        _log_trials(experiment_id, record.trials)
         example = record.input_example
         signature = infer_signature(example, model.predict_proba(example))
         info = mlflow.sklearn.log_model(
@@ -89,6 +90,15 @@ def log_training_run(
         model=registered_model,
         version=str(info.registered_model_version),
     )
+
+
+def _log_trials(experiment_id: str, trials: list[TrialRecord]) -> None:
+    """Each candidate of the search as a nested run under the active training run."""
+    mlflow = _mlflow()
+    for trial in trials:
+        with mlflow.start_run(experiment_id=experiment_id, run_name=trial.run_name, nested=True):
+            mlflow.log_params(trial.params)
+            mlflow.log_metrics({k: v for k, v in trial.metrics.items() if v == v})
 
 
 def alias_version(registered_model: str, alias: str) -> str | None:

@@ -42,7 +42,10 @@ def decide(
             champion_before=champion_version,
         )
 
-    if not challenger >= config.min_value:
+    lower = config.lower_is_better
+    if lower and config.max_value is not None and not challenger <= config.max_value:
+        return verdict(False, f"test {m} {challenger:.4f} is above the ceiling {config.max_value}")
+    if not lower and not challenger >= config.min_value:
         return verdict(False, f"test {m} {challenger:.4f} is below the floor {config.min_value}")
     if champion_version is None:
         return verdict(True, f"first model: no champion yet; test {m} {challenger:.4f}")
@@ -52,7 +55,7 @@ def decide(
             f"champion v{champion_version} could not be scored on the current test set "
             "(its inputs differ); promote by hand with `retrainer promote` if intended",
         )
-    margin = challenger - champion
+    margin = champion - challenger if lower else challenger - champion  # > 0: an improvement
     if margin > config.min_improvement:
         return verdict(
             True,

@@ -12,6 +12,7 @@ from retrainer.domain.config import RetrainConfig
 from retrainer.domain.evaluation import Evaluation
 from retrainer.domain.features import Split, TrainingTable, content_hash, model_inputs
 from retrainer.domain.training import TrainedModel
+from retrainer.domain.tuning import plot_tuning
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,15 @@ class LoggedModel:
 
 
 @dataclass
+class TrialRecord:
+    """One candidate of the search, as a nested MLflow run under the training run."""
+
+    run_name: str
+    params: dict[str, Any]
+    metrics: dict[str, float]
+
+
+@dataclass
 class TrainingRecord:
     """Everything one MLflow training run holds, apart from the model itself."""
 
@@ -42,22 +52,49 @@ class TrainingRecord:
     input_example: pd.DataFrame | None = None
     schema: pd.DataFrame | None = None
     data_digest: str = ""
+    trials: list[TrialRecord] = field(default_factory=list)
 
 
 def run_params(config: RetrainConfig, trained: TrainedModel, split: Split) -> dict[str, Any]:
     """The run's parameters as MLflow shows them: flat, one value each."""
-    return {
-        "model_family": config.model.family,
-        **{f"model.{k}": v for k, v in config.model.params.items()},
+    params = {
+        "model_family": trained.family or config.model.family,
+        **{f"model.{k}": v for k, v in trained.params.items()},
         "features": ",".join(trained.features),
+        "target_kind": config.target.kind,
+        "split_kind": config.split.kind,
         "prediction_horizon_hours": config.features.prediction_horizon_hours,
         "train_months": ",".join(split.periods["train"]),
         "validation_months": ",".join(split.periods["validation"]),
         "test_months": ",".join(split.periods["test"]),
-        "train_rows": len(split.train) + len(split.validation),
+        "train_rows": len(split.train),
         "test_rows": len(split.test),
-        "threshold": round(trained.threshold, 6),
+        "cv_folds": len(split.folds),
+        "tuning_families": ",".join(config.tuning.families) or "off",
     }
+    if trained.threshold is not None:
+        params["threshold"] = round(trained.threshold, 6)
+    return params
+
+
+def trial_records(trained: TrainedModel) -> list[TrialRecord]:
+    """Every trial of the candidate search, for nested MLflow runs."""
+    if trained.search is None:
+        return []
+    metric = trained.search.metric
+    return [
+        TrialRecord(
+            run_name=f"trial-{t.number}-{t.family}",
+            params={"family": t.family, **t.params},
+            metrics={
+                f"cv_{metric}": t.score,
+                f"cv_{metric}_std": t.spread,
+                "fit_seconds": t.fit_seconds,
+                **{f"cv_{metric}_fold_{i}": s for i, s in enumerate(t.fold_scores)},
+            },
+        )
+        for t in trained.search.trials
+    ]
 
 
 def training_record(
@@ -78,6 +115,9 @@ def training_record(
         metrics={
             **{f"test_{k}": v for k, v in evaluation.metrics.items()},
             **{f"validation_{k}": v for k, v in trained.validation_metrics.items()},
+            **{f"cv_{k}": v for k, v in trained.cv.items() if isinstance(v, float)},
+            "fit_seconds": trained.fit_seconds,
+            **{f"build_seconds_{k}": v for k, v in table.build_seconds.items()},
         },
         tags={
             "dataset": config.name,
@@ -88,9 +128,20 @@ def training_record(
             **{f"data/{name}.json": report for name, report in data_reports.items()},
             "config.json": config.model_dump(mode="json"),
             "explain/permutation_importance.json": evaluation.importance,
+            "evaluation/slices.json": evaluation.slices,
+            "evaluation/cross_validation.json": trained.cv,
+            "tuning/trials.json": [t.as_row(trained.search.metric) for t in trained.search.trials]
+            if trained.search
+            else [],
         },
-        figures=evaluation.figures,
+        figures={**evaluation.figures, **tuning_figures(trained)},
         input_example=model_inputs(config, split.test.head(5)).drop(columns=[config.target.name]),
         schema=table.frame.head(0),
         data_digest=digest,
+        trials=trial_records(trained),
     )
+
+
+def tuning_figures(trained: TrainedModel) -> dict[str, Any]:
+    """The learning-time-versus-score plot of the candidate search."""
+    return {"learning_time_vs_score.png": plot_tuning(trained.search)} if trained.search else {}
