@@ -73,7 +73,9 @@ def log_training_run(
         mlflow.log_input(dataset, context="training")
         _log_trials(experiment_id, record.trials)
         example = record.input_example
-        signature = infer_signature(example, model.predict_proba(example))
+        # A classifier serves probabilities, a regressor its predictions.
+        predict_fn = "predict_proba" if hasattr(model, "predict_proba") else "predict"
+        signature = infer_signature(example, getattr(model, predict_fn)(example))
         info = mlflow.sklearn.log_model(
             model,
             name="model",
@@ -81,7 +83,7 @@ def log_training_run(
             input_example=example,
             pip_requirements=PIP_REQUIREMENTS,
             registered_model_name=registered_model,
-            pyfunc_predict_fn="predict_proba",
+            pyfunc_predict_fn=predict_fn,
             skops_trusted_types=_skops_trusted_types(model),
         )
     return LoggedModel(

@@ -534,7 +534,11 @@ class MlflowConfig(_Strict):
 class RetrainConfig(_Strict):
     """Everything the ``retrain`` flow needs for one data set."""
 
-    name: str = Field(description="data set name, used in run names and tags")
+    name: str = Field(
+        description="data set name, used in run names, tags, artifact keys and deployment "
+        "names: lowercase letters, digits and dashes",
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+    )
     sources: list[SourceConfig]
     base: str = Field(description="the source whose records are the training rows")
     lookups: list[Lookup] = Field(default_factory=list)

@@ -8,7 +8,7 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from retrainer.domain.config import RetrainConfig
-from retrainer.domain.features import Split, model_inputs, predict
+from retrainer.domain.features import Split, feature_groups, model_inputs, predict
 from retrainer.domain.metrics import (
     bootstrap_interval,
     classification_metrics,
@@ -99,24 +99,39 @@ def regression_figures(y_true: np.ndarray, predicted: np.ndarray) -> dict:
 
 
 def permutation_importance_table(
-    model, features: pd.DataFrame, y_true: np.ndarray, repeats: int, seed: int, scoring: str
+    model,
+    features: pd.DataFrame,
+    y_true: np.ndarray,
+    groups: dict[str, list[str]],
+    repeats: int,
+    seed: int,
+    scoring: str,
 ) -> list[dict]:
-    """Drop in the held-out ``scoring`` when each feature is shuffled, most important first.
+    """Drop in the held-out ``scoring`` when each group of features is shuffled, largest first.
 
     Model-agnostic and measured on held-out rows, so it explains what the model relies on
-    for this data rather than how it was built.
+    for this data rather than how it was built. The columns of a group are shuffled
+    together (one permutation of the rows), so correlated features are judged as one.
     """
-    from sklearn.inspection import permutation_importance
-
-    result = permutation_importance(
-        model, features, y_true, scoring=scoring, n_repeats=repeats, random_state=seed
-    )
-    rows = [
-        {"feature": name, "drop": float(mean), "std": float(std)}
-        for name, mean, std in zip(
-            features.columns, result.importances_mean, result.importances_std, strict=True
+    scorer = skm.get_scorer(scoring)
+    baseline = scorer(model, features, y_true)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name, columns in groups.items():
+        drops = []
+        for _ in range(repeats):
+            shuffled = features.copy()
+            order = rng.permutation(len(features))
+            shuffled[columns] = features[columns].iloc[order].set_axis(features.index)
+            drops.append(baseline - scorer(model, shuffled, y_true))
+        rows.append(
+            {
+                "feature": name,
+                "columns": len(columns),
+                "drop": float(np.mean(drops)),
+                "std": float(np.std(drops)),
+            }
         )
-    ]
     return sorted(rows, key=lambda r: r["drop"], reverse=True)
 
 
@@ -192,7 +207,7 @@ def evaluate(
 
 
 def explain(config: RetrainConfig, model: Any, split: Split, scoring: str) -> list[dict]:
-    """Permutation importance on a sample of the test rows (empty when switched off)."""
+    """Grouped permutation importance on a sample of the test rows (empty when switched off)."""
     rows = min(config.evaluation.importance_rows, len(split.test))
     if rows == 0:
         return []
@@ -202,6 +217,7 @@ def explain(config: RetrainConfig, model: Any, split: Split, scoring: str) -> li
         model,
         sample.drop(columns=[label]),
         sample[label].to_numpy(),
+        feature_groups(config),
         config.evaluation.importance_repeats,
         config.model.seed,
         scoring,

@@ -48,6 +48,27 @@ def feature_columns(config: RetrainConfig) -> tuple[list[str], list[str]]:
     return numeric, list(config.features.categorical)
 
 
+def feature_groups(config: RetrainConfig) -> dict[str, list[str]]:
+    """Features that explain together: one group per history spec and per lookup, else alone.
+
+    Permuting a group at once measures what the model takes from it; permuting one of many
+    correlated features (the same delays over 1 h and 3 h) measures almost nothing.
+    """
+    numeric, categorical = feature_columns(config)
+    groups: dict[str, list[str]] = {}
+    owners = {name: spec.name for spec in config.features.history for name in feature_names(spec)}
+    for column in numeric + categorical:
+        lookup = next((lk for lk in config.lookups if column.startswith(lk.prefix)), None)
+        if column in owners:
+            group = f"{owners[column]}_*"
+        elif lookup is not None:
+            group = f"{lookup.prefix}*"
+        else:
+            group = column
+        groups.setdefault(group, []).append(column)
+    return groups
+
+
 def model_inputs(config: RetrainConfig, frame: pd.DataFrame) -> pd.DataFrame:
     """The feature columns a model sees, in order (plus the label when present)."""
     numeric, categorical = feature_columns(config)
