@@ -42,7 +42,8 @@ def _next_clock(earliest: pd.Series, clock: pd.Series, zones: pd.Series) -> pd.S
     """The first instant at or after ``earliest`` whose local time (in ``zones``) is ``clock``.
 
     One vectorised pass per time zone. A local time that occurs twice (the autumn DST
-    change) is read as the later one: a value is never taken as known too early.
+    change) is read as the later one, so a value is never taken as known too early; one
+    that never occurs (skipped in spring) is a broken record, and stays unknown.
     """
     hhmm = pd.to_numeric(clock, errors="coerce")
     of_day = pd.to_timedelta((hhmm // 100 % 24) * 60 + hhmm % 100, unit="min")
@@ -52,7 +53,7 @@ def _next_clock(earliest: pd.Series, clock: pd.Series, zones: pd.Series) -> pd.S
         candidate = local.dt.normalize() + of_day[rows]
         candidate = candidate.where(candidate >= local, candidate + pd.Timedelta(days=1))
         later = np.zeros(len(rows), dtype=bool)  # False: standard time, the later reading
-        aware = candidate.dt.tz_localize(str(zone), ambiguous=later, nonexistent="shift_forward")
+        aware = candidate.dt.tz_localize(str(zone), ambiguous=later, nonexistent="NaT")
         out[rows] = aware.dt.tz_convert("UTC")
     return out
 
