@@ -20,7 +20,7 @@ def train_model(config: RetrainConfig, split: Split) -> TrainedModel:
         "refit on %d rows in %.1f s; threshold %s",
         trained.family,
         trained.params or "defaults",
-        len(found.trials) if found else 0,
+        len(found.trials),
         cv["metric"],
         cv["pooled"],
         cv["mean"],
@@ -30,14 +30,13 @@ def train_model(config: RetrainConfig, split: Split) -> TrainedModel:
         trained.fit_seconds,
         "n/a" if trained.threshold is None else f"{trained.threshold:.3f}",
     )
-    if found:
-        create_table_artifact(
-            key=f"candidates-{config.name}",
-            table=tuning_table(found).to_dict(orient="records"),
-            description=(
-                f"Learning time versus cross-validated {found.metric}, one row per trial, best "
-                f"first (folds: {', '.join(split.periods['validation'])}); "
-                f"chosen: {trained.family}, refit in {trained.fit_seconds:.1f} s"
-            ),
-        )
+    create_table_artifact(
+        key=f"candidates-{config.name}",
+        table=tuning_table(found).to_dict(orient="records"),
+        description=(
+            f"Learning time versus cross-validated {found.metric}, one row per trial, best "
+            f"first (folds: {', '.join(split.periods['validation'])}); "
+            f"chosen: {trained.family}, refit in {trained.fit_seconds:.1f} s"
+        ),
+    )
     return trained

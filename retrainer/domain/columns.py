@@ -92,7 +92,8 @@ def check_columns(config: "RetrainConfig") -> None:
     problems += _unknown("evaluation.slices", config.evaluation.slices, table, "the table")
     if config.split.group_column:
         problems += _unknown("split.group_column", [config.split.group_column], table, "the table")
-    stray = sorted(set(features.impute) - set(features.numeric))
+    history = {name for spec in features.history for name in feature_names(spec)}
+    stray = sorted(set(features.impute) - set(features.numeric) - history)
     if stray:
         problems.append(f"features.impute: {stray} are not numeric features")
     if problems:

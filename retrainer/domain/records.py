@@ -12,7 +12,7 @@ from retrainer.domain.config import RetrainConfig
 from retrainer.domain.evaluation import Evaluation
 from retrainer.domain.features import Split, TrainingTable, content_hash, model_inputs
 from retrainer.domain.training import TrainedModel
-from retrainer.domain.tuning import plot_tuning
+from retrainer.domain.tuning import plot_tuning, tuning_table
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,6 @@ def run_params(config: RetrainConfig, trained: TrainedModel, split: Split) -> di
 
 def trial_records(trained: TrainedModel) -> list[TrialRecord]:
     """Every trial of the candidate search, for nested MLflow runs."""
-    if trained.search is None:
-        return []
     metric = trained.search.metric
     return [
         TrialRecord(
@@ -130,18 +128,14 @@ def training_record(
             "explain/permutation_importance.json": evaluation.importance,
             "evaluation/slices.json": evaluation.slices,
             "evaluation/cross_validation.json": trained.cv,
-            "tuning/trials.json": [t.as_row(trained.search.metric) for t in trained.search.trials]
-            if trained.search
-            else [],
+            "tuning/trials.json": tuning_table(trained.search).to_dict(orient="records"),
         },
-        figures={**evaluation.figures, **tuning_figures(trained)},
+        figures={
+            **evaluation.figures,
+            "learning_time_vs_score.png": plot_tuning(trained.search),
+        },
         input_example=model_inputs(config, split.test.head(5)).drop(columns=[config.target.name]),
         schema=table.frame.head(0),
         data_digest=digest,
         trials=trial_records(trained),
     )
-
-
-def tuning_figures(trained: TrainedModel) -> dict[str, Any]:
-    """The learning-time-versus-score plot of the candidate search."""
-    return {"learning_time_vs_score.png": plot_tuning(trained.search)} if trained.search else {}

@@ -9,7 +9,7 @@ a model that never saw that row.
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sklearn.pipeline import Pipeline
 
@@ -28,16 +28,14 @@ class TrainedModel:
     threshold: float | None
     validation_metrics: dict
     features: list[str]
-    family: str = ""
-    params: dict = field(default_factory=dict)
-    search: Search | None = None
-    fit_seconds: float = 0.0
+    family: str
+    params: dict
+    search: Search
+    fit_seconds: float
 
     @property
     def cv(self) -> dict:
         """The chosen candidate's CV score: pooled, mean and spread over folds, per fold."""
-        if self.search is None:
-            return {}
         best = self.search.best
         scores = [s for s in best.fold_scores if s == s]
         return {
