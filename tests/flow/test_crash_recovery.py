@@ -45,9 +45,10 @@ class Run:
         env["OMP_NUM_THREADS"] = "1"
         retrainer = str(Path(sys.executable).with_name("retrainer"))
         self.process = subprocess.Popen(
+            # --verbose: the kill points and the cache hits are read from the live log lines.
             # --force: every run here trains on the same data, as after a crash; without it the
             # gate would record "no change" once a version was judged, and train nothing.
-            [retrainer, "run", "--config", str(config), "--force"],
+            [retrainer, "--verbose", "run", "--config", str(config), "--force"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
