@@ -170,7 +170,7 @@ ParamOption = Annotated[
 @app.command(
     epilog=examples(
         "retrainer run",
-        "retrainer run --config configs/flights.yaml --verbose    # every log line, live",
+        "retrainer --verbose run --config configs/flights.yaml    # every log line, live",
     )
 )
 def run(
@@ -709,7 +709,7 @@ def trigger(
 @app.command(
     epilog=examples(
         "retrainer predict",
-        "retrainer predict --verbose      # every log line, live",
+        "retrainer --verbose predict      # every log line, live",
     )
 )
 def predict(config: ConfigOption = config_path()) -> None:
