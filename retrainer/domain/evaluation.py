@@ -153,7 +153,10 @@ def slice_metrics(
     rows = []
     metric, kind = config.promotion.metric, config.target.kind
     for column in config.evaluation.slices:
-        values = frame[column].astype("string").fillna("<missing>").to_numpy()
+        column_values = frame[column]
+        if column_values.dtype == "float64" and (column_values.dropna() % 1 == 0).all():
+            column_values = column_values.astype("Int64")  # month 12, not 12.0
+        values = column_values.astype("string").fillna("<missing>").to_numpy()
         for value in pd.Series(values).value_counts().index:
             mask = values == value
             y = y_true[mask]
