@@ -150,7 +150,7 @@ def started_by(flow_run_id: str) -> str | None:
     return created.display_value if created and created.type == "AUTOMATION" else None
 
 
-BUSY_RETRY_SECONDS = 120.0
+BUSY_RETRY_SECONDS = 300.0
 
 
 def create_run(

@@ -13,6 +13,7 @@ from mlflow import MlflowClient
 
 from flows.retrain import retrain
 from retrainer.boundaries import demo
+from retrainer.boundaries.champion import ChampionUnavailable
 from retrainer.boundaries.erasure import forget
 from retrainer.boundaries.ingest import Rules, ingest_source
 from retrainer.boundaries.lake import Lake
@@ -75,7 +76,7 @@ def test_a_restored_home_closes_what_a_killed_run_left_and_lands_good_data_besid
     model_file.write_bytes(b"damaged")  # the champion's artifact no longer loads
     trained_files = files_under(trained)
 
-    summary = retrain(flights_config)
+    state = retrain(flights_config, return_state=True)
 
     assert client.get_run(killed.info.run_id).info.status == "FAILED"
     closed = client.get_model_version(MODEL, orphan.version).tags
@@ -86,15 +87,21 @@ def test_a_restored_home_closes_what_a_killed_run_left_and_lands_good_data_besid
     (rejected,) = outstanding_rejections(lake.records("flights"))
     assert rejected.name == "flights_2013_05.csv" and "empty" in rejected.reason
     assert any("month=05" in p for r in lake.records("weather") for p in r.validated)
-    # a damaged champion promotes nothing; the decision says why and the champion stays
-    assert summary.decision == "rejected" and "could not be scored" in summary.reason
+    # a damaged champion stops the decision: the run fails saying so, promotes nothing,
+    # the new version records "not compared" and the champion stays
+    assert state.is_failed()
+    with pytest.raises(ChampionUnavailable, match=f"champion v{champion.version} .*damaged"):
+        state.result()
+    newest = max(client.search_model_versions(f"name = '{MODEL}'"), key=lambda v: int(v.version))
+    assert newest.tags["promotion.decision"] == "not compared"
+    assert "nothing was promoted" in newest.tags["promotion.reason"]
     assert client.get_model_version_by_alias(MODEL, "champion").version == champion.version
     for version in client.search_model_versions(f"name = '{MODEL}'"):
         assert "promotion.decision" in version.tags, version.version
     running = "attributes.status = 'RUNNING'"
     assert mlflow.search_runs(search_all_experiments=True, filter_string=running).empty
     # the copy wrote its own artifacts and left the original home alone
-    run = client.get_run(summary.run_id)
+    run = client.get_run(newest.run_id)
     assert run.info.artifact_uri.startswith(restored.mlartifacts.as_uri())
     assert files_under(trained) == trained_files
 
