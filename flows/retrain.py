@@ -16,7 +16,7 @@ from tasks.champion import check_unchanged, score_champion
 from tasks.check import check_config
 from tasks.evaluate import evaluate_model
 from tasks.explain import explain_and_card
-from tasks.features import build_features, split_by_time
+from tasks.features import build_features, split_data
 from tasks.ingest import check_deliveries, ingest_source, read_validated
 from tasks.naming import name_run
 from tasks.recovery import check_services, repair_interrupted_runs
@@ -75,7 +75,7 @@ def retrain(
     run_name = name_run(config, frames)
     table = build_features(config, frames)
     validation = validate_training_table(config, table)
-    split = split_by_time(config, table)
+    split = split_data(config, table)
     unchanged = check_unchanged(config, table, force)
     if unchanged is not None:
         return _unchanged_summary(config, unchanged, split.periods, ingested)

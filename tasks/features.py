@@ -1,4 +1,4 @@
-"""Feature stage: the joined training table and its time-based split."""
+"""Feature stage: the joined training table and its split into train (with folds) and test."""
 
 import pandas as pd
 from prefect import get_run_logger, task
@@ -6,7 +6,8 @@ from prefect.cache_policies import NO_CACHE
 
 from retrainer.boundaries.caching import EXPIRATION, LAKE_CONTENT
 from retrainer.domain.config import RetrainConfig
-from retrainer.domain.features import Split, TrainingTable, build_training_table, time_split
+from retrainer.domain.features import Split, TrainingTable, build_training_table
+from retrainer.domain.splits import split_rows
 
 
 @task(
@@ -19,24 +20,26 @@ def build_features(config: RetrainConfig, frames: dict[str, pd.DataFrame]) -> Tr
     """Join the sources as of the prediction time and derive features and label."""
     table = build_training_table(frames, config)
     get_run_logger().info(
-        "training table: %d rows, %d columns; %d rows without a label left out",
+        "training table: %d rows, %d columns in %s s; %d rows without a label left out",
         len(table.frame),
         table.frame.shape[1],
+        table.build_seconds,
         table.rows_without_label,
     )
     return table
 
 
-@task(name="split-by-time", cache_policy=NO_CACHE)
-def split_by_time(config: RetrainConfig, table: TrainingTable) -> Split:
-    """Train on the past, validate on the month after, test on the latest months."""
-    split = time_split(table.frame, config)
+@task(name="split-data", cache_policy=NO_CACHE)
+def split_data(config: RetrainConfig, table: TrainingTable) -> Split:
+    """Hold out the test rows (the latest months for a time split); folds inside the rest."""
+    split = split_rows(table.frame, config)
     get_run_logger().info(
-        "split: train %s (%d rows), validation %s (%d), test %s (%d)",
+        "split (%s): train %s (%d rows; %d folds validating %s), test %s (%d rows)",
+        config.split.kind,
         split.periods["train"],
         len(split.train),
+        len(split.folds),
         split.periods["validation"],
-        len(split.validation),
         split.periods["test"],
         len(split.test),
     )

@@ -1,20 +1,42 @@
-"""Training stage: fit the configured Pipeline and choose its decision threshold."""
+"""Training stage: search the candidates on the folds, refit the best, choose its threshold."""
 
 from prefect import get_run_logger, task
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from retrainer.domain.config import RetrainConfig
 from retrainer.domain.features import Split
 from retrainer.domain.training import TrainedModel, train
+from retrainer.domain.tuning import tuning_table
 
 
 @task(name="train-model", cache_policy=NO_CACHE)
 def train_model(config: RetrainConfig, split: Split) -> TrainedModel:
-    """Fit on train, pick the F1-best threshold on validation, refit on train + validation."""
+    """Cross-validate each candidate on the training folds; refit the best on all of train."""
     trained = train(config, split)
+    cv, found = trained.cv, trained.search
     get_run_logger().info(
-        "validation roc_auc %.4f; threshold %.3f",
-        trained.validation_metrics["roc_auc"],
-        trained.threshold,
+        "chose %s (%s) from %d trial(s): cv %s %.4f (mean %.4f +/- %.4f over %d folds); "
+        "refit on %d rows in %.1f s; threshold %s",
+        trained.family,
+        trained.params or "defaults",
+        len(found.trials),
+        cv["metric"],
+        cv["pooled"],
+        cv["mean"],
+        cv["std"],
+        len(cv["folds"]),
+        len(split.train),
+        trained.fit_seconds,
+        "n/a" if trained.threshold is None else f"{trained.threshold:.3f}",
+    )
+    create_table_artifact(
+        key=f"candidates-{config.name}",
+        table=tuning_table(found).to_dict(orient="records"),
+        description=(
+            f"Learning time versus cross-validated {found.metric}, one row per trial, best "
+            f"first (folds: {', '.join(split.periods['validation'])}); "
+            f"chosen: {trained.family}, refit in {trained.fit_seconds:.1f} s"
+        ),
     )
     return trained

@@ -17,6 +17,7 @@ from retrainer.domain.comparison import (
     Scores,
     champion_inputs,
     compare,
+    gate_predictions,
     same_inputs,
     trained_months_in,
 )
@@ -110,7 +111,11 @@ def _overlap(
     config: RetrainConfig, champion: LoadedChampion, test: pd.DataFrame
 ) -> tuple[ChampionEvidence | None, np.ndarray, str]:
     """Refuse, or keep only the rows the champion never saw, as ``promotion.on_overlap`` says."""
-    time_column = config.source(config.base).time_column or ""
+    time_column = config.source(config.base).time_column
+    if config.split.kind != "time" or not time_column:
+        # A random holdout has no months to check: the seed and the rows decide which rows
+        # the champion saw. Known limit, stated in the README.
+        return None, np.ones(len(test), dtype=bool), ""
     months, unseen = trained_months_in(
         champion.trained_months, test, time_column, champion.config.split.timezone
     )
@@ -146,7 +151,7 @@ def score_champion(
     refused, keep, note = _overlap(config, champion, split.test)
     if refused is not None:
         return ScoredChampion(refused)
-    v, label = champion.version, config.target.name
+    v, label, kind = champion.version, config.target.name, config.target.kind
     try:
         if same_inputs(champion.config, config):
             inputs = model_inputs(champion.config, split.test).drop(columns=[label])
@@ -155,7 +160,7 @@ def score_champion(
             key = config.source(config.base).key
             inputs, found = champion_inputs(frames, champion.config, split.test, key)
         keep = keep & found
-        theirs = champion.model.predict_proba(inputs[keep])[:, 1]
+        theirs = gate_predictions(kind, champion.model, inputs[keep])
     except Exception as exc:  # whatever the model or the rebuild raises: the same verdict
         raise ChampionUnavailable(
             v,
@@ -167,14 +172,14 @@ def score_champion(
             filter(None, [note, f"{int((~found).sum())} test rows it has no inputs for"])
         )
     rows = model_inputs(config, split.test[keep])
-    ours = challenger.predict_proba(rows.drop(columns=[label]))[:, 1]
+    ours = gate_predictions(kind, challenger, rows.drop(columns=[label]))
     comparison = compare(
         v,
         rows[label].to_numpy(),
         Scores(theirs, champion.threshold),
         Scores(ours, challenger_threshold),
         split.test.loc[keep, config.promotion.slices].reset_index(drop=True),
-        gate_metric(config.promotion.metric),
+        gate_metric(config.promotion.metric, kind),
         config.promotion,
         config.model.seed,
     )

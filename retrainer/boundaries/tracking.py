@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from retrainer.boundaries.settings import MLFLOW_UI_URL_FILE, Home
-from retrainer.domain.records import LoggedModel, TrainingRecord
+from retrainer.domain.records import LoggedModel, TrainingRecord, TrialRecord
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -165,13 +165,16 @@ def log_training_run(
             # missing values in integer inputs does not apply to anything a model is served.
             warnings.filterwarnings("ignore", "Hint: Inferred schema contains integer")
             mlflow.log_input(dataset, context="training")
+        _log_trials(experiment_id, record.trials)
         example = record.input_example
-        signature = infer_signature(example, model.predict_proba(example))
+        # A classifier serves probabilities, a regressor its predictions.
+        predict_fn = "predict_proba" if hasattr(model, "predict_proba") else "predict"
+        signature = infer_signature(example, getattr(model, predict_fn)(example))
         with warnings.catch_warnings():
             # MLflow's own input-example code compares columns with a range (pandas 3
             # deprecates that); nothing in our data changes it.
             warnings.filterwarnings("ignore", "Operation with range is deprecated")
-            info = _log_model(mlflow, model, registered_model, signature, example)
+            info = _log_model(mlflow, model, registered_model, signature, example, predict_fn)
     return LoggedModel(
         run_id=run.info.run_id,
         experiment_id=experiment_id,
@@ -181,7 +184,9 @@ def log_training_run(
     )
 
 
-def _log_model(mlflow: Any, model: Any, registered_model: str, signature: Any, example: Any):
+def _log_model(
+    mlflow: Any, model: Any, registered_model: str, signature: Any, example: Any, predict_fn: str
+):
     """The model with its signature and input example, registered as a new version."""
     return mlflow.sklearn.log_model(
         model,
@@ -190,9 +195,18 @@ def _log_model(mlflow: Any, model: Any, registered_model: str, signature: Any, e
         input_example=example,
         pip_requirements=PIP_REQUIREMENTS,
         registered_model_name=registered_model,
-        pyfunc_predict_fn="predict_proba",
+        pyfunc_predict_fn=predict_fn,
         skops_trusted_types=_skops_trusted_types(model),
     )
+
+
+def _log_trials(experiment_id: str, trials: list[TrialRecord]) -> None:
+    """Each candidate of the search as a nested run under the active training run."""
+    mlflow = _mlflow()
+    for trial in trials:
+        with mlflow.start_run(experiment_id=experiment_id, run_name=trial.run_name, nested=True):
+            mlflow.log_params(trial.params)
+            mlflow.log_metrics({k: v for k, v in trial.metrics.items() if v == v})
 
 
 class RegistryError(RuntimeError):

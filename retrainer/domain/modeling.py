@@ -1,21 +1,25 @@
 """Estimator factories: each returns an unfitted scikit-learn Pipeline.
 
 Imputation, encoding and scaling live inside the Pipeline, so they are fitted on training
-rows only and travel with the model to MLflow.
+rows only and travel with the model to MLflow. A family is a small factory: its
+estimator for classification and for regression, its defaults (which ``model.params``
+override key by key) and its Optuna search space.
 """
 
+import importlib
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from retrainer.domain.config import FeatureConfig, ModelConfig
+from retrainer.domain.config import FeatureConfig, ModelConfig, RetrainConfig
 
 _STRATEGY = {
     "median": "median",
@@ -23,6 +27,161 @@ _STRATEGY = {
     "most_frequent": "most_frequent",
     "zero": "constant",
 }
+# Optuna's categorical choices must be plain values: layer shapes are named.
+MLP_LAYERS = {"64": [64], "64-32": [64, 32], "128-64": [128, 64]}
+
+
+@dataclass(frozen=True)
+class Family:
+    """One model family: its estimators, its defaults and where Optuna searches."""
+
+    classifier: Callable[[], Any] | None
+    regressor: Callable[[], Any] | None
+    defaults: Callable[[str, int], dict]  # (kind of target, seed) -> parameters
+    space: Callable[[Any, str], dict]  # (Optuna trial, kind of target) -> parameters
+    native_categories: bool = False
+
+
+def _sk(module: str, name: str) -> Callable[[], Any]:
+    """The class, imported only when a family is used (scikit-learn imports are slow)."""
+    return lambda: getattr(importlib.import_module(module), name)
+
+
+def _lightgbm(name: str) -> Callable[[], Any]:
+    def load():
+        try:
+            import lightgbm
+        except ImportError as exc:
+            raise ValueError(
+                "family lightgbm needs the optional extra: pip install 'retrainer[lightgbm]'"
+            ) from exc
+        return getattr(lightgbm, name)
+
+    return load
+
+
+def _hgb_space(trial, kind: str) -> dict:
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.3, log=True),
+        "max_leaf_nodes": trial.suggest_int("max_leaf_nodes", 15, 127, log=True),
+        "min_samples_leaf": trial.suggest_int("min_samples_leaf", 10, 400, log=True),
+        "l2_regularization": trial.suggest_float("l2_regularization", 1e-3, 10.0, log=True),
+        "max_features": trial.suggest_float("max_features", 0.4, 1.0),
+    }
+
+
+def _linear_space(trial, kind: str) -> dict:
+    if kind == "regression":
+        return {"alpha": trial.suggest_float("alpha", 1e-3, 100.0, log=True)}
+    return {"C": trial.suggest_float("C", 1e-3, 10.0, log=True)}
+
+
+def _linear_defaults(kind: str, seed: int) -> dict:
+    return {} if kind == "regression" else {"max_iter": 1000, "random_state": seed}
+
+
+def _forest_space(trial, kind: str) -> dict:
+    return {
+        "n_estimators": trial.suggest_int("n_estimators", 100, 300, step=50),
+        "min_samples_leaf": trial.suggest_int("min_samples_leaf", 2, 100, log=True),
+        "max_features": trial.suggest_float("max_features", 0.1, 0.7),
+    }
+
+
+def _mlp_space(trial, kind: str) -> dict:
+    return {
+        "hidden_layer_sizes": MLP_LAYERS[trial.suggest_categorical("layers", list(MLP_LAYERS))],
+        "alpha": trial.suggest_float("alpha", 1e-5, 1e-1, log=True),
+        "learning_rate_init": trial.suggest_float("learning_rate_init", 1e-4, 1e-2, log=True),
+    }
+
+
+def _lightgbm_space(trial, kind: str) -> dict:
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.2, log=True),
+        "num_leaves": trial.suggest_int("num_leaves", 15, 255, log=True),
+        "min_child_samples": trial.suggest_int("min_child_samples", 10, 400, log=True),
+        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
+        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
+    }
+
+
+LOGISTIC = _sk("sklearn.linear_model", "LogisticRegression")
+FAMILIES: dict[str, Family] = {
+    "hist_gradient_boosting": Family(
+        _sk("sklearn.ensemble", "HistGradientBoostingClassifier"),
+        _sk("sklearn.ensemble", "HistGradientBoostingRegressor"),
+        lambda kind, seed: {"random_state": seed},
+        _hgb_space,
+        native_categories=True,
+    ),
+    "logistic_regression": Family(LOGISTIC, None, _linear_defaults, _linear_space),
+    "linear": Family(
+        LOGISTIC, _sk("sklearn.linear_model", "Ridge"), _linear_defaults, _linear_space
+    ),
+    "random_forest": Family(
+        _sk("sklearn.ensemble", "RandomForestClassifier"),
+        _sk("sklearn.ensemble", "RandomForestRegressor"),
+        lambda kind, seed: {
+            "n_estimators": 200,
+            "min_samples_leaf": 20,
+            "n_jobs": 1,
+            "random_state": seed,
+        },
+        _forest_space,
+    ),
+    "mlp": Family(
+        _sk("sklearn.neural_network", "MLPClassifier"),
+        _sk("sklearn.neural_network", "MLPRegressor"),
+        lambda kind, seed: {
+            "hidden_layer_sizes": [64, 32],
+            "early_stopping": True,
+            "max_iter": 200,
+            "random_state": seed,
+        },
+        _mlp_space,
+    ),
+    "lightgbm": Family(
+        _lightgbm("LGBMClassifier"),
+        _lightgbm("LGBMRegressor"),
+        lambda kind, seed: {
+            "n_estimators": 300,
+            "learning_rate": 0.05,
+            "random_state": seed,
+            "verbose": -1,
+        },
+        _lightgbm_space,
+        native_categories=True,
+    ),
+}
+
+
+def make_estimator(family: str, kind: str, params: dict, seed: int):
+    """The family's unfitted estimator for ``kind``: its defaults, overridden by ``params``."""
+    found = FAMILIES[family]
+    make = found.regressor if kind == "regression" else found.classifier
+    if make is None:
+        raise ValueError(f"family {family} has no {kind} estimator; use linear for regression")
+    return make()(**{**found.defaults(kind, seed), **params})
+
+
+def check_model(config: RetrainConfig) -> None:
+    """Build every configured estimator once: unknown or invalid parameters fail here.
+
+    Called when a config is loaded, so ``{max_iter: -1}`` or a misspelt parameter is a
+    config error before any data is read, not a TypeError after features are built.
+    """
+    kind, model = config.target.kind, config.model
+    candidates = [(model.family, model.params)]
+    candidates += [(f, {}) for f in config.tuning.families if f != model.family]
+    for family, params in candidates:
+        where = f"model.params for {family}" if params else f"model family {family}"
+        try:
+            estimator = make_estimator(family, kind, dict(params), model.seed)
+            if hasattr(estimator, "_validate_params"):
+                estimator._validate_params()
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{where}: {exc}") from exc
 
 
 def _imputers(columns: list[str], features: FeatureConfig, default: str) -> list[tuple]:
@@ -45,14 +204,21 @@ def _imputers(columns: list[str], features: FeatureConfig, default: str) -> list
 
 
 def build_pipeline(
-    model: ModelConfig, features: FeatureConfig, numeric: list[str], categorical: list[str]
+    model: ModelConfig,
+    features: FeatureConfig,
+    numeric: list[str],
+    categorical: list[str],
+    kind: str = "binary",
 ) -> Pipeline:
-    """An unfitted Pipeline for the configured model family.
+    """An unfitted Pipeline for the configured model family and kind of target.
 
     Numeric columns are imputed as configured per column. A missing category is a category
-    of its own (the encoders handle NaN), and an unseen one is treated as missing.
+    of its own (the encoders handle NaN), and an unseen one is treated as missing. Tree
+    ensembles that split on categories natively get ordinal codes; the others one-hot
+    columns and scaled numbers.
     """
-    if model.family == "hist_gradient_boosting":
+    params = dict(model.params)
+    if FAMILIES[model.family].native_categories:
         encode = OrdinalEncoder(
             handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan
         )
@@ -61,10 +227,9 @@ def build_pipeline(
             [("numeric", numeric_steps, numeric), ("categorical", encode, categorical)],
             verbose_feature_names_out=False,
         )
-        n_numeric = len(numeric)
-        categorical_mask = [False] * n_numeric + [True] * len(categorical)
-        params = {"random_state": model.seed, **model.params}
-        estimator = HistGradientBoostingClassifier(categorical_features=categorical_mask, **params)
+        if model.family == "hist_gradient_boosting":
+            mask = [False] * len(numeric) + [True] * len(categorical)
+            params = {"categorical_features": mask, **params}
     else:
         onehot = OneHotEncoder(handle_unknown="ignore", min_frequency=20)
         numeric_steps = Pipeline(
@@ -76,11 +241,7 @@ def build_pipeline(
         prep = ColumnTransformer(
             [("numeric", numeric_steps, numeric), ("categorical", onehot, categorical)]
         )
-        if model.family == "logistic_regression":
-            estimator = LogisticRegression(max_iter=1000, random_state=model.seed, **model.params)
-        else:
-            params = {"n_estimators": 200, "min_samples_leaf": 20, "n_jobs": 1, **model.params}
-            estimator = RandomForestClassifier(random_state=model.seed, **params)
+    estimator = make_estimator(model.family, kind, params, model.seed)
     return Pipeline([("prepare", prep), ("model", estimator)])
 
 

@@ -5,12 +5,17 @@ import pandas as pd
 from retrainer.domain.config import RetrainConfig
 
 
-def latest_month(frame: pd.DataFrame, time_column: str, timezone: str) -> str | None:
-    """The latest calendar month (``YYYY-MM``, in ``timezone``) of ``time_column``, or None."""
+def latest_month(frame: pd.DataFrame, time_column: str | None, timezone: str | None) -> str | None:
+    """The latest calendar month (``YYYY-MM``, in ``timezone``) of ``time_column``, or None.
+
+    None too for a data set without times (the run is then named after the data set only).
+    """
+    if time_column is None:
+        return None
     times = pd.to_datetime(frame[time_column], utc=True).dropna()
     if times.empty:
         return None
-    return times.max().tz_convert(timezone).strftime("%Y-%m")
+    return times.max().tz_convert(timezone or "UTC").strftime("%Y-%m")
 
 
 def run_name(flow: str, dataset: str, month: str | None) -> str:

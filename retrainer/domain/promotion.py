@@ -64,7 +64,12 @@ def decide(challenger: float, champion: ChampionEvidence, config: PromotionConfi
             comparison=compared,
         )
 
-    if not challenger >= config.min_value:
+    lower = config.lower_is_better
+    if lower and config.max_value is not None and not challenger <= config.max_value:
+        return verdict(
+            REJECTED, f"test {m} {challenger:.4f} is above the ceiling {config.max_value}"
+        )
+    if not lower and not challenger >= config.min_value:
         return verdict(REJECTED, f"test {m} {challenger:.4f} is below the floor {config.min_value}")
     if champion.version is None:
         return verdict(PROMOTED, f"first model: no champion yet; test {m} {challenger:.4f}")

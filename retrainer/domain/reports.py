@@ -127,9 +127,9 @@ def card_markdown(card: ModelCard) -> str:
         + ", ".join(f"`{f}`" for f in card.features),
         "## Data\n\n" + "\n".join(data) + "\n\n"
         f"Training table sha256 `{card.fingerprint.data_sha256}`, training config sha256 "
-        f"`{card.fingerprint.config_sha256}`. Trained on {', '.join(card.periods['train'])} and "
-        f"{', '.join(card.periods['validation'])} ({card.rows['train']} rows, refitted after "
-        f"choosing the threshold on {', '.join(card.periods['validation'])}); tested on "
+        f"`{card.fingerprint.config_sha256}`. Trained on {', '.join(card.periods['train'])} "
+        f"({card.rows['train']} rows; candidates chosen by cross-validation on "
+        f"{', '.join(card.periods['validation'])}, then refitted on all of it); tested on "
         f"{', '.join(card.periods['test'])} ({card.rows['test']} rows).",
         "## Test metrics\n\n" + "\n".join(metrics),
         "## Slices\n\n"

@@ -12,6 +12,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from retrainer.domain.availability import event_times
 from retrainer.domain.config import RetrainConfig
 from retrainer.domain.features import (
     CUTOFF,
@@ -51,22 +52,36 @@ def scoring_table(frames: dict[str, pd.DataFrame], config: RetrainConfig) -> pd.
     right after: no feature reads the target, so the stand-in cannot reach a model.
     """
     target = config.target.column
+    source = config.source(config.base)
     base = frames[config.base]
     unknown = base[target].isna()
-    stand_in = base.assign(**{target: base[target].fillna(config.target.threshold)})
+    stand_in = base.assign(**{target: base[target].fillna(_stand_in(base[target], config))})
     whole = config.model_copy(update={"sample_fraction": None})
     table = build_training_table({**frames, config.base: stand_in}, whole).frame
-    keys = config.source(config.base).key
+    keys = source.key
     unknown_keys = base.loc[unknown, keys]
     if len(unknown_keys):
         blank = table.merge(unknown_keys, on=keys, how="left", indicator=True)["_merge"]
         table[config.target.name] = table[config.target.name].astype("float64")
         table.loc[(blank == "both").to_numpy(), config.target.name] = np.nan
+    # The prediction time is the features' cutoff: the scheduled event time (to the
+    # minute, as the source declares it) minus the horizon.
     horizon = pd.Timedelta(hours=config.features.prediction_horizon_hours)
-    time_column = config.source(config.base).time_column or ""
-    table[CUTOFF] = table[time_column] - horizon
+    events = base[keys].assign(**{CUTOFF: event_times(base, source) - horizon})
+    table = table.merge(events.drop_duplicates(subset=keys), on=keys, how="left").copy()
+    time_column = source.time_column or ""
     table[PERIOD] = period_of(table[time_column], config.split.timezone)
     return table
+
+
+def _stand_in(target: pd.Series, config: RetrainConfig):
+    """A valid value of the target column for records whose outcome is not known yet."""
+    if config.target.threshold is not None:
+        return config.target.threshold
+    if config.target.positive is not None:
+        return config.target.positive
+    known = target.dropna()
+    return known.iloc[0] if len(known) else 0
 
 
 def period_of(times: pd.Series, timezone: str) -> pd.Series:

@@ -286,8 +286,9 @@ def _explained() -> tuple[type[BaseException], ...]:
     from retrainer.boundaries.lake import EmptyLakeError
     from retrainer.boundaries.validation import DataValidationError
     from retrainer.domain.config import ConfigError
-    from retrainer.domain.features import LeakageError, SplitError
+    from retrainer.domain.features import LeakageError
     from retrainer.domain.monitoring import MonitoringError
+    from retrainer.domain.splits import SplitError
     from tasks.ingest import RejectedDeliveryError
 
     return (

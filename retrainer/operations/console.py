@@ -20,7 +20,21 @@ from retrainer.domain.promotion import format_p
 from retrainer.operations.servers import StackUrls
 from retrainer.operations.trigger import Finished
 
-SUMMARY_METRICS = ("roc_auc", "average_precision", "accuracy", "precision", "recall", "f1")
+SUMMARY_METRICS = (
+    "roc_auc",
+    "average_precision",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "log_loss",
+    "balanced_accuracy",
+    "f1_macro",
+    "roc_auc_ovr",
+    "mae",
+    "rmse",
+    "r2",
+)
 CONFUSION = (
     ("tn", "true_negatives"),
     ("fp", "false_positives"),
@@ -32,22 +46,28 @@ CONFUSION = (
 def format_summary(summary, root: Path, mlflow_uri: str) -> str:
     """The few lines a person reads after a retrain: version, decision, metrics."""
     m = summary.metrics
-    metrics = "  ".join(f"{k} {m[k]:.4f}" for k in (*SUMMARY_METRICS, "log_loss"))
-    confusion = "  ".join(f"{short} {int(m[name])}" for short, name in CONFUSION)
+    metrics = "  ".join(f"{k} {m[k]:.4f}" for k in SUMMARY_METRICS if k in m)
     test = ", ".join(summary.periods["test"])
-    return "\n".join(
-        [
-            "",
-            f"retrain {summary.dataset}: MLflow run {summary.run_id}",
-            f"  model      {summary.model} version {summary.version} -> alias '{summary.alias}'",
-            f"  decision   {summary.decision}: {summary.reason}",
-            *_evidence(summary.promotion),
-            f"  test       months {test}, {int(m['n_rows'])} rows",
-            f"  metrics    {metrics}",
-            f"  confusion  {confusion}  (threshold {m['threshold']:.3f})",
-            f"  state      {root}  (MLflow: {mlflow_uri})",
-        ]
-    )
+    lines = [
+        "",
+        f"retrain {summary.dataset}: MLflow run {summary.run_id}",
+        f"  model      {summary.model} version {summary.version} -> alias '{summary.alias}'",
+        f"  decision   {summary.decision}: {summary.reason}",
+        *_evidence(summary.promotion),
+        f"  test       {test}, {int(m['n_rows'])} rows",
+        f"  metrics    {metrics}",
+    ]
+    intervals = [k.removesuffix("_ci_low") for k in m if k.endswith("_ci_low")]
+    for name in (k for k in intervals if m[f"{k}_ci_low"] == m[f"{k}_ci_low"]):
+        lines.append(
+            f"  interval   {name} [{m[f'{name}_ci_low']:.4f}, {m[f'{name}_ci_high']:.4f}] "
+            "(bootstrap over the test rows)"
+        )
+    if "true_positives" in m:
+        confusion = "  ".join(f"{short} {int(m[name])}" for short, name in CONFUSION)
+        lines.append(f"  confusion  {confusion}  (threshold {m['threshold']:.3f})")
+    lines.append(f"  state      {root}  (MLflow: {mlflow_uri})")
+    return "\n".join(lines)
 
 
 def _evidence(promotion: dict | None) -> list[str]:

@@ -37,7 +37,7 @@ def tree(root: Path) -> dict[str, str]:
 def test_landing_a_month_twice_leaves_the_lake_byte_identical(tmp_path, flights_config):
     landing, lake = tmp_path / "landing", Lake(tmp_path / "lake")
     demo.land_month(landing, 1, every=50)
-    assert ingest_all(flights_config, landing, lake, tmp_path / "gx") == 7  # 1 + 5 feed + 1 sql
+    assert ingest_all(flights_config, landing, lake, tmp_path / "gx") == 8  # 1 + 5 feed + 2 tables
     before = tree(lake.root)
 
     demo.land_month(landing, 1, every=50)

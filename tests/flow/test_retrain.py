@@ -28,6 +28,14 @@ def test_first_run_registers_a_champion_with_metrics(flights_config: RetrainConf
     for name in ("test_roc_auc", "test_average_precision", "test_f1", "test_log_loss"):
         assert name in metrics
     assert 0.55 < metrics["test_roc_auc"] < 0.9
+    assert (
+        metrics["test_roc_auc_ci_low"] < metrics["test_roc_auc"] < metrics["test_roc_auc_ci_high"]
+    )
+    assert metrics["build_seconds_total"] > 0 and "cv_mean" in metrics
+    plots = {a.path for a in client.list_artifacts(champion.run_id, "plots")}
+    assert {"plots/calibration_curve.png", "plots/learning_time_vs_score.png"} <= plots
+    slices = mlflow.artifacts.load_dict(f"runs:/{champion.run_id}/evaluation/slices.json")
+    assert {s["slice"] for s in slices} == {"carrier", "origin", "month"}
     assert champion.tags["promotion.decision"] == "promoted"
     assert client.get_run(champion.run_id).data.tags["training_data_sha256"]
     model = mlflow.sklearn.load_model("models:/flights-delay@champion")

@@ -15,7 +15,7 @@ FLIGHTS_DELIVERED = [
 def _misspell(config: dict) -> None:
     config["features"]["numeric"][6] = "distanse"
     config["target"]["column"] = "arr_dellay"
-    config["lookups"][0]["columns"][1] = "seets"
+    config["lookups"][1]["columns"][1] = "seets"  # planes
 
 
 def test_the_bundled_config_names_only_columns_its_sources_have(flights_config):

@@ -28,10 +28,12 @@ def test_the_champion_is_scored_with_its_own_features(flights_config: RetrainCon
 
     inputs, found = champion_inputs(frames(), champion, test, KEY)
 
-    assert found.tolist() == [True, True]
+    assert found.tolist() == [True, True, True]
     assert "weather_temp" in inputs and "weather_temp" not in test
-    # 10:00 departure, 3 h ahead: cutoff 07:00, so the 07:00 reading (1.0), not today's 2.0.
-    assert inputs["weather_temp"].tolist() == [1.0, 2.0]
+    # Readings are published an hour after their label. Flight 1 leaves EWR at 09:40 UTC:
+    # 3 h ahead the cutoff is 06:40, so the 03:00 reading (0.5), not the 06:00 one (1.0)
+    # that a 2 h horizon sees. Flight 3 (JFK, 00:30 UTC) has no reading published by 21:30.
+    np.testing.assert_array_equal(inputs["weather_temp"], [0.5, np.nan, 2.0])
     assert not same_inputs(champion, today) and same_inputs(today, today.model_copy(deep=True))
 
 
@@ -41,7 +43,7 @@ def test_rows_the_champion_cannot_build_are_marked(flights_config: RetrainConfig
 
     inputs, found = champion_inputs(frames(), flights_config, test, KEY)
 
-    assert found.tolist() == [True, False] and len(inputs) == 2
+    assert found.tolist() == [True, False, True] and len(inputs) == 3
 
 
 def test_a_champion_needing_data_that_is_gone_is_a_clear_error(flights_config: RetrainConfig):

@@ -34,3 +34,56 @@ def test_missing_file_and_bad_yaml(tmp_path):
     (tmp_path / "x.yaml").write_text("name: [unclosed")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(tmp_path / "x.yaml")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda c: c["features"]["numeric"].append("distanse"),
+            "features.numeric: 'distanse' is not a column of the training table "
+            "(did you mean 'distance'?)",
+        ),
+        (
+            lambda c: c["lookups"][2]["columns"].append("tmep"),
+            "(weather).columns: 'tmep' is not a column of weather (did you mean 'temp'?)",
+        ),
+        (
+            lambda c: c["target"].update(column="arr_dealy"),
+            "target.column: 'arr_dealy' is not a column of the base source flights",
+        ),
+        (
+            lambda c: c["features"]["history"][0].update(value="dep_dealy"),
+            "features.history[dep]: 'dep_dealy' is not a column of source flights "
+            "(did you mean 'dep_delay'?)",
+        ),
+        (lambda c: c.update(name="flights_v2"), "name: String should match pattern"),
+        (
+            lambda c: c["split"].pop("timezone"),
+            "split.timezone is required: calendar months depend on it",
+        ),
+        (
+            lambda c: c["target"].update(positive="Yes"),
+            "exactly one of `threshold` (column >= threshold) or `positive`",
+        ),
+        (
+            lambda c: c["promotion"].update(metric="r2"),
+            "promotion.metric 'r2' does not fit a binary target",
+        ),
+        (
+            lambda c: c["features"]["history"][0].update(windows=["soon"]),
+            "window 'soon' is not a duration",
+        ),
+    ],
+)
+def test_config_mistakes_are_named_before_any_data_is_read(edited_config, change, message):
+    with pytest.raises(ConfigError) as err:
+        load_config(edited_config(change))
+    assert message in str(err.value)
+
+
+def test_every_bundled_config_loads():
+    from retrainer.boundaries.settings import bundled_configs
+
+    kinds = {load_config(path).name: load_config(path).target.kind for path in bundled_configs()}
+    assert kinds == {"flights": "binary", "flights-minutes": "regression", "churn": "binary"}

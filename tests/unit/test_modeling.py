@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retrainer.domain.config import FeatureConfig, ModelConfig
+from retrainer.domain.config import ConfigError, FeatureConfig, ModelConfig, load_config
 from retrainer.domain.modeling import build_pipeline, fit
 
 
@@ -61,3 +61,69 @@ def test_every_family_saves_within_the_fixed_list_of_trusted_types(family: str):
     pipeline = fit(build_pipeline(model, features, ["x", "gust"], ["cat"]), frame(100, 0), "y", 1)
 
     assert set(_skops_trusted_types(pipeline)) <= set(TRUSTED_TYPES)
+
+
+def regression_frame(n: int, seed: int) -> pd.DataFrame:
+    data = frame(n, seed)
+    data["y"] = data["x"].fillna(0) * 3 + (data["cat"] == "a") * 2
+    return data
+
+
+@pytest.mark.parametrize("family", ["hist_gradient_boosting", "linear", "random_forest", "mlp"])
+def test_every_family_has_a_regression_counterpart(family: str):
+    features = FeatureConfig(numeric=["x", "gust"], categorical=["cat"])
+    model = ModelConfig(family=family, threads=1)
+    pipeline = build_pipeline(model, features, ["x", "gust"], ["cat"], kind="regression")
+    fit(pipeline, regression_frame(400, 0), "y", 1)
+
+    test = regression_frame(200, 1)
+    from sklearn.metrics import r2_score
+
+    assert r2_score(test["y"], pipeline.predict(test[["x", "gust", "cat"]])) > 0.5
+
+
+def test_the_mlp_classifies():
+    features = FeatureConfig(numeric=["x", "gust"], categorical=["cat"])
+    pipeline = build_pipeline(ModelConfig(family="mlp"), features, ["x", "gust"], ["cat"])
+    fit(pipeline, frame(400, 0), "y", 1)
+    assert pipeline.predict_proba(frame(50, 1)[["x", "gust", "cat"]]).shape == (50, 2)
+
+
+def test_params_override_the_family_defaults():
+    features = FeatureConfig(numeric=["x", "gust"], categorical=["cat"])
+    model = ModelConfig(family="logistic_regression", params={"max_iter": 2})
+    pipeline = build_pipeline(model, features, ["x", "gust"], ["cat"])
+    assert pipeline.named_steps["model"].max_iter == 2
+    assert pipeline.named_steps["model"].random_state == model.seed  # the other defaults stay
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ({"family": "logistic_regression", "params": {"max_iter": -1}}, "'max_iter' parameter"),
+        ({"family": "random_forest", "params": {"n_trees": 5}}, "n_trees"),
+    ],
+)
+def test_bad_params_are_a_config_error_at_load(edited_config, model, message):
+    path = edited_config(lambda c: c.update(model=model))
+    with pytest.raises(ConfigError, match=rf"model\.params for {model['family']}.*{message}"):
+        load_config(path)
+
+
+def test_a_classifier_only_family_refuses_a_regression_target(edited_config):
+    def regression_with_logistic(c):
+        c["target"] = {"kind": "regression", "column": "arr_delay", "name": "minutes"}
+        c["promotion"] = {"metric": "mae"}
+        c["model"] = {"family": "logistic_regression"}
+
+    with pytest.raises(ConfigError, match="has no regression estimator; use linear"):
+        load_config(edited_config(regression_with_logistic))
+
+
+def test_lightgbm_without_its_extra_says_how_to_install_it(edited_config, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "lightgbm", None)  # as if not installed
+    path = edited_config(lambda c: c.update(tuning={"families": ["lightgbm"]}))
+    with pytest.raises(ConfigError, match=r"pip install 'retrainer\[lightgbm\]'"):
+        load_config(path)

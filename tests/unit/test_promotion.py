@@ -1,11 +1,13 @@
 """The promotion gate and the metrics it compares."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from retrainer.domain.comparison import Comparison, SliceRow
+from retrainer.domain.comparison import Comparison, Scores, SliceRow, compare
 from retrainer.domain.config import PromotionConfig
 from retrainer.domain.evaluation import classification_metrics
+from retrainer.domain.metrics import bootstrap_interval, metric_value, task_metrics
 from retrainer.domain.modeling import best_f1_threshold
 from retrainer.domain.promotion import (
     ChampionEvidence,
@@ -14,7 +16,7 @@ from retrainer.domain.promotion import (
     settle,
     unavailable,
 )
-from retrainer.domain.significance import Significance
+from retrainer.domain.significance import Significance, gate_metric
 
 GATE = PromotionConfig(metric="roc_auc", min_improvement=0.005, min_value=0.6, slice_tolerance=0.02)
 
@@ -134,3 +136,63 @@ def test_best_f1_threshold_separates_perfectly_separable_scores():
     p = np.array([0.1, 0.2, 0.3, 0.7, 0.8])
     t = best_f1_threshold(y, p)
     assert 0.3 < t <= 0.7
+
+
+ERROR_GATE = PromotionConfig(metric="mae", min_improvement=0.5, max_value=30.0)
+
+
+@pytest.mark.parametrize(
+    ("champion_noise", "challenger_noise", "decision"), [(10, 5, "promoted"), (5, 10, "rejected")]
+)
+def test_for_an_error_metric_lower_is_better(champion_noise, challenger_noise, decision):
+    rng = np.random.default_rng(0)
+    y = rng.normal(scale=20, size=3000)
+    champion = Scores(y + rng.normal(scale=champion_noise, size=len(y)), 0.5)
+    challenger = Scores(y + rng.normal(scale=challenger_noise, size=len(y)), 0.5)
+    gate = ERROR_GATE.model_copy(update={"bootstrap_resamples": 200})
+
+    comparison = compare(
+        "2", y, champion, challenger, pd.DataFrame(index=range(len(y))),
+        gate_metric("mae", "regression"), gate, seed=0,
+    )  # fmt: skip
+    d = decide(comparison.challenger_value, ChampionEvidence("2", comparison), gate)
+
+    assert d.decision == decision
+    # the gain is positive when the challenger's error is smaller, whatever the direction
+    assert (comparison.significance.gain > 0) is (decision == "promoted")
+    assert (comparison.challenger_value < comparison.champion_value) is (decision == "promoted")
+
+
+def test_an_error_metric_has_a_ceiling_not_a_floor():
+    assert decide(12.0, ChampionEvidence(None), ERROR_GATE).promote
+    d = decide(31.0, ChampionEvidence(None), ERROR_GATE)
+    assert not d.promote and "above the ceiling 30.0" in d.reason
+    with pytest.raises(ValueError, match="lower is better, so the bound is `max_value`"):
+        PromotionConfig(metric="mae", min_value=10)
+
+
+def test_regression_and_multiclass_metrics():
+    y = np.array([10.0, 20.0, 30.0])
+    m = task_metrics("regression", y, np.array([12.0, 18.0, 30.0]), None, [])
+    assert m["mae"] == pytest.approx(4 / 3) and m["rmse"] == pytest.approx(np.sqrt(8 / 3))
+    assert m["r2"] == pytest.approx(1 - 8 / 200)
+
+    labels = np.array(["a", "b", "c", "a"], dtype=object)
+    proba = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7], [0.3, 0.6, 0.1]])
+    m = task_metrics("multiclass", labels, proba, None, ["a", "b", "c"])
+    assert m["accuracy"] == 0.75 and m["classes"] == 3
+    assert 0 < m["log_loss"] < 1 and m["roc_auc_ovr"] > 0.8
+
+
+def test_the_bootstrap_interval_holds_the_estimate_and_narrows_with_rows():
+    rng = np.random.default_rng(0)
+
+    def width(n: int) -> tuple[float, float, float]:
+        y = rng.integers(0, 2, n)
+        p = np.clip(y * 0.3 + rng.random(n) * 0.7, 0, 1)
+        low, high = bootstrap_interval("roc_auc", "binary", y, p, 0.5, [], 200, 0.95, 1)
+        return low, metric_value("roc_auc", "binary", y, p), high
+
+    small, large = width(200), width(5000)
+    assert small[0] < small[1] < small[2] and large[0] < large[1] < large[2]
+    assert large[2] - large[0] < (small[2] - small[0]) / 3

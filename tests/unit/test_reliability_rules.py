@@ -122,7 +122,8 @@ def test_pseudonyms_are_keyed_stable_and_keep_missing_values_missing():
 
 def test_a_join_key_personal_in_only_one_source_is_a_config_error(edited_config):
     def unmark_planes(config):
-        config["sources"][2]["personal_columns"] = []
+        (planes,) = [s for s in config["sources"] if s["name"] == "planes"]
+        planes["personal_columns"] = []
 
     with pytest.raises(ConfigError, match="personal in only one"):
         load_dataset(edited_config(unmark_planes))

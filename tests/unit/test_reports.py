@@ -83,11 +83,11 @@ def test_the_form_choices_change_only_what_was_chosen(flights_config):
     flights_config.model.params = {"max_depth": 3}
 
     chosen = with_choices(
-        flights_config, RunChoices(model_family="random_forest", model_params={"n": 9})
+        flights_config, RunChoices(model_family="random_forest", model_params={"n_estimators": 9})
     )
 
     assert chosen.model.family == "random_forest"
-    assert chosen.model.params == {"max_depth": 3, "n": 9}  # merged, not replaced
+    assert chosen.model.params == {"max_depth": 3, "n_estimators": 9}  # merged, not replaced
     assert chosen.split == flights_config.split
     assert with_choices(flights_config, RunChoices()) is flights_config
 

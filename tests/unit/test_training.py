@@ -7,7 +7,7 @@ import pytest
 from retrainer.boundaries.settings import config_path
 from retrainer.domain.config import RetrainConfig, load_config
 from retrainer.domain.evaluation import evaluate
-from retrainer.domain.features import Split, TrainingTable, predict
+from retrainer.domain.features import Split, TrainingTable, feature_columns, predict
 from retrainer.domain.links import mlflow_links
 from retrainer.domain.promotion import ChampionEvidence, decide
 from retrainer.domain.records import LoggedModel, training_record
@@ -18,11 +18,9 @@ from retrainer.domain.training import TrainedModel, train
 def _rows(config: RetrainConfig, n: int, seed: int) -> pd.DataFrame:
     """Rows with every feature the demo config names; the label follows `distance`."""
     rng = np.random.default_rng(seed)
-    numeric = [*config.features.numeric, "day_of_week"]
+    numeric, categorical = feature_columns(config)
     data = {c: rng.normal(size=n) for c in numeric}
-    data.update(
-        {c: rng.choice(["a", "b"], size=n).astype(object) for c in config.features.categorical}
-    )
+    data.update({c: rng.choice(["a", "b"], size=n).astype(object) for c in categorical})
     frame = pd.DataFrame(data)
     frame[config.target.name] = (frame["distance"] + rng.normal(scale=0.7, size=n) > 0).astype(int)
     return frame
@@ -40,11 +38,13 @@ def config() -> RetrainConfig:
 
 @pytest.fixture(scope="module")
 def split(config: RetrainConfig) -> Split:
+    # Months 2013-01 and 2013-02 train; the fold fits on January and validates February.
+    train = pd.concat([_rows(config, 600, 0), _rows(config, 300, 1)], ignore_index=True)
     return Split(
-        train=_rows(config, 600, 0),
-        validation=_rows(config, 300, 1),
+        train=train,
         test=_rows(config, 300, 2),
-        periods={"train": ["2013-01"], "validation": ["2013-02"], "test": ["2013-03"]},
+        periods={"train": ["2013-01", "2013-02"], "validation": ["2013-02"], "test": ["2013-03"]},
+        folds=[(np.arange(600), np.arange(600, 900))],
     )
 
 
@@ -53,15 +53,16 @@ def trained(config: RetrainConfig, split: Split) -> TrainedModel:
     return train(config, split)
 
 
-def test_train_picks_the_threshold_on_validation_and_refits_on_train_and_validation(
+def test_train_picks_the_threshold_out_of_fold_and_refits_on_all_training_rows(
     config: RetrainConfig, split: Split, trained: TrainedModel
 ):
     assert trained.validation_metrics["roc_auc"] > 0.75
+    assert trained.validation_metrics["n_rows"] == 300  # the fold's validation month
     assert trained.threshold == trained.validation_metrics["threshold"]
-    # The refit saw train + validation rows: its imputer's medians are theirs.
+    # The refit saw every training row, the validated month too: its imputer's medians.
     imputers = trained.pipeline.named_steps["prepare"].named_transformers_["numeric"]
     first = config.features.numeric[0]
-    seen = pd.concat([split.train, split.validation])[first].median()
+    seen = split.train[first].median()
     assert imputers.named_transformers_["impute_median"].statistics_[0] == pytest.approx(seen)
     y_true, proba = predict(config, trained.pipeline, split.test)
     assert len(proba) == len(y_true) == 300

