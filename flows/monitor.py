@@ -5,6 +5,7 @@ from prefect import flow
 from pydantic import BaseModel
 
 from retrainer.domain.config import RetrainConfig
+from retrainer.domain.monitoring import require_scorable
 from tasks.ingest import read_validated
 from tasks.monitor import (
     check_period,
@@ -38,6 +39,7 @@ class MonitorSummary(BaseModel):
 @flow(name="monitor", flow_run_name="monitor-{config.name}")
 def monitor(config: RetrainConfig, period: str | None = None) -> MonitorSummary | None:
     """Monitor one period (default: the latest with predictions); alarm beyond thresholds."""
+    require_scorable(config)
     found = find_predictions(config, period)
     if found is None:
         return None

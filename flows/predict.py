@@ -8,6 +8,7 @@ from prefect import flow
 from pydantic import BaseModel
 
 from retrainer.domain.config import RetrainConfig
+from retrainer.domain.monitoring import require_scorable
 from tasks.ingest import ingest_source, read_validated
 from tasks.predict import (
     build_scoring_table,
@@ -31,6 +32,7 @@ class PredictSummary(BaseModel):
 @flow(name="predict", flow_run_name="predict-{config.name}")
 def predict(config: RetrainConfig) -> PredictSummary:
     """Score the newly landed records with the champion and store the predictions."""
+    require_scorable(config)
     for source in config.sources:
         ingest_source(config, source.name)  # takes the lake's writer lock itself
     model = find_champion(config)

@@ -14,7 +14,7 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 from retrainer.boundaries.settings import config_path
-from retrainer.domain.config import RetrainConfig, load_config
+from retrainer.domain.config import RetrainConfig, TuningConfig, load_config
 
 
 @pytest.fixture
@@ -31,7 +31,9 @@ def sampled_demo_config() -> RetrainConfig:
     """The demo config, shrunk to a split that four months of sampled data can fill."""
     config = load_config(config_path("flights"))
     config.split.test_months = 1
+    config.split.validation_months = 1  # one fold: fit January-February, validate March
     config.split.min_train_rows = 100
+    config.tuning = TuningConfig()  # the configured model only (the search has its own tests)
     config.evaluation.shap_rows = 200  # SHAP of two models on 1,000 rows: seconds per retrain
     return config
 

@@ -30,6 +30,7 @@ from retrainer.domain.fingerprint import (
     already_judged,
     no_change_reason,
 )
+from retrainer.domain.modeling import one_thread
 from retrainer.domain.promotion import ChampionEvidence
 from retrainer.domain.significance import gate_metric
 
@@ -137,6 +138,7 @@ def _overlap(
     return None, unseen, f"{left} test rows of {', '.join(months)} left out: the champion saw them"
 
 
+@one_thread
 def score_champion(
     config: RetrainConfig,
     frames: dict[str, pd.DataFrame],

@@ -15,6 +15,7 @@ from retrainer.domain.metrics import (
     metric_value,
     task_metrics,
 )
+from retrainer.domain.modeling import one_thread
 
 __all__ = ["Evaluation", "classification_metrics", "evaluate", "score"]
 
@@ -183,6 +184,7 @@ class Evaluation:
     scoring: str = "roc_auc"
 
 
+@one_thread
 def evaluate(
     config: RetrainConfig, model: Any, threshold: float | None, split: Split
 ) -> Evaluation:

@@ -17,6 +17,7 @@ import pandas as pd
 from retrainer.domain.config import RetrainConfig
 from retrainer.domain.evaluation import IMPORTANCE_SCORING, permutation_importance_table
 from retrainer.domain.features import Split, model_inputs
+from retrainer.domain.modeling import one_thread
 from retrainer.domain.tree_shap import hist_gradient_boosting_shap
 
 ADDITIVITY_TOLERANCE = 1e-6
@@ -234,6 +235,7 @@ def explain(
     return Explanation(ours, best, change, figures, "; ".join(notes))
 
 
+@one_thread
 def explain_run(
     config: RetrainConfig,
     split: Split,

@@ -15,6 +15,7 @@ from retrainer.domain.config import TASK_METRICS, RetrainConfig
 from retrainer.domain.explain import Explanation
 from retrainer.domain.features import Split, content_hash, feature_columns, model_inputs, predict
 from retrainer.domain.fingerprint import Fingerprint
+from retrainer.domain.modeling import one_thread
 from retrainer.domain.significance import (
     auc_interval,
     bootstrap_interval,
@@ -140,6 +141,7 @@ def target_rule(target) -> str:
     return f"{target.column} ({target.kind})"
 
 
+@one_thread
 def build_card(
     config: RetrainConfig,
     frames: dict[str, pd.DataFrame],

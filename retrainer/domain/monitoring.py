@@ -28,6 +28,22 @@ class MonitoringError(ValueError):
     """A period cannot be monitored: no predictions, no reference rows, or a bad slice."""
 
 
+def require_scorable(config) -> None:
+    """Batch prediction and monitoring work per calendar period on a binary target's
+    probabilities; refuse other data sets with the reason instead of failing mid-way."""
+    problems = []
+    if config.target.kind != "binary":
+        problems.append(f"its target is {config.target.kind}, and they need a binary one")
+    if not config.source(config.base).time_column:
+        problems.append(f"its base source {config.base!r} has no time_column to date records")
+    if problems:
+        raise MonitoringError(
+            f"data set {config.name!r} cannot be scored and monitored in batches: "
+            + "; ".join(problems)
+            + " (regression and multiclass monitoring are not built yet)"
+        )
+
+
 @dataclass(frozen=True)
 class Reference:
     """What the model in service is compared with."""

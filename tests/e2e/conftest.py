@@ -120,7 +120,8 @@ def started_stack(root: Path, **choices: Any) -> Iterator[Stack]:
     for month in SAMPLE_MONTHS:
         demo.land_month(h.landing, month, every=SAMPLE_EVERY)
     config = yaml.safe_load(config_path("flights").read_text())
-    config["split"].update(test_months=1, min_train_rows=100)
+    config["split"].update(test_months=1, validation_months=1, min_train_rows=100)
+    config["tuning"] = {"families": []}  # this tier is about orchestration, not the search
     config["deployment"]["landing_quiet_seconds"] = QUIET_SECONDS
     # Each test drives the stage it is about; a landing would otherwise also start a predict
     # run, its monitoring and perhaps an alarm retrain, counted by the tests of other stages.

@@ -90,7 +90,8 @@ class Run:
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
     config = yaml.safe_load(config_path("flights").read_text())
-    config["split"].update(test_months=1, min_train_rows=100)
+    config["split"].update(test_months=1, validation_months=1, min_train_rows=100)
+    config["tuning"] = {"families": []}  # the configured model only: the kills are the point
     path = tmp_path / "flights.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path

@@ -18,11 +18,12 @@ from flows.retrain import retrain
 from retrainer.boundaries import demo
 from retrainer.boundaries.lake import Lake
 from retrainer.boundaries.predictions import PredictionStore
-from retrainer.boundaries.settings import Home, config_path
-from retrainer.domain.config import RetrainConfig, load_config
+from retrainer.boundaries.settings import Home
+from retrainer.domain.config import RetrainConfig
 from retrainer.domain.features import feature_columns
 from retrainer.domain.scoring import PERIOD, VERSION, scoring_table
 from retrainer.operations import processes
+from tests.conftest import sampled_demo_config
 from tests.flow.conftest import SAMPLE_EVERY, SAMPLE_MONTHS
 
 pytestmark = pytest.mark.flow
@@ -31,10 +32,7 @@ MODEL = "flights-delay"
 
 
 def demo_config() -> RetrainConfig:
-    config = load_config(config_path("flights"))
-    config.split.test_months = 1
-    config.split.min_train_rows = 100
-    return config
+    return sampled_demo_config()
 
 
 @pytest.fixture(scope="module")
