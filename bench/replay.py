@@ -32,13 +32,15 @@ import pandas as pd
 
 from bench.replay_report import Outcome, PolicyRun, publish
 from retrainer.boundaries import demo
-from retrainer.boundaries.ingest import ingest_source
+from retrainer.boundaries.ingest import Rules, ingest_source
 from retrainer.boundaries.lake import Lake
 from retrainer.boundaries.predictions import PredictionStore
+from retrainer.boundaries.privacy import pseudonym_key
 from retrainer.boundaries.settings import Home, config_path, expectations_dir
-from retrainer.domain.config import RetrainConfig, load_config
+from retrainer.domain.comparison import Scores, compare, gate_predictions
+from retrainer.domain.config import RetrainConfig, TuningConfig, load_config
 from retrainer.domain.evaluation import classification_metrics
-from retrainer.domain.features import build_training_table, predict, time_split
+from retrainer.domain.features import build_training_table, model_inputs, predict
 from retrainer.domain.monitoring import (
     MonitoringReport,
     Reference,
@@ -48,8 +50,11 @@ from retrainer.domain.monitoring import (
     scored_records,
 )
 from retrainer.domain.policy import RetrainPolicy, retrain_due
-from retrainer.domain.promotion import decide
+from retrainer.domain.promotion import ChampionEvidence, decide
+from retrainer.domain.row_checks import model_columns
 from retrainer.domain.scoring import PERIOD, ModelInService, score_records, scoring_table, to_score
+from retrainer.domain.significance import gate_metric
+from retrainer.domain.splits import split_rows
 from retrainer.domain.training import train
 
 FIRST_MONTHS = (1, 2, 3)
@@ -88,7 +93,14 @@ def ingest_month(h: Home, config: RetrainConfig, month: int, every: int) -> None
     """Land one demo month and ingest every source, as the ingest task does."""
     demo.land_month(h.landing, month, every)
     for source in config.sources:
-        landed = ingest_source(Lake(h.lake), source, h.landing, expectations_dir(), h.gx)
+        rules = Rules(
+            source=source,
+            suite=expectations_dir() / source.suite,
+            gx_root=h.gx,
+            model_columns=tuple(model_columns(config, source.name)),
+            pseudonym_key=pseudonym_key(h) if source.personal_columns else None,
+        )
+        landed = ingest_source(Lake(h.lake), rules, h.landing)
         if landed.errors:
             raise SystemExit(f"month {month}: {source.name} rejected:\n" + "\n".join(landed.errors))
 
@@ -96,7 +108,7 @@ def ingest_month(h: Home, config: RetrainConfig, month: int, every: int) -> None
 def train_at(config: RetrainConfig, frames: dict, version: str) -> Trained:
     """Retrain on everything landed: the retrain flow's table, split and training function."""
     table = build_training_table(frames, config)
-    split = time_split(table.frame, config)
+    split = split_rows(table.frame, config)
     started = time.perf_counter()
     trained = train(config, split)
     seconds = time.perf_counter() - started
@@ -105,7 +117,7 @@ def train_at(config: RetrainConfig, frames: dict, version: str) -> Trained:
         model=config.mlflow.registered_model,
         version=version,
         threshold=trained.threshold,
-        trained_on=split.periods["train"] + split.periods["validation"],
+        trained_on=split.periods["train"],  # the folds' months are training months too
         test_months=split.periods["test"],
         test_metrics=classification_metrics(y_true, proba, trained.threshold),
     )
@@ -115,11 +127,25 @@ def train_at(config: RetrainConfig, frames: dict, version: str) -> Trained:
 def gate(config: RetrainConfig, policy: Policy, trained: Trained) -> str:
     """The promotion decision on the month just monitored; the champion moves if it passes."""
     champion = policy.champion
-    y_true, proba = predict(config, champion.pipeline, trained.test)
-    scored = classification_metrics(y_true, proba, champion.model.threshold)
-    metric = config.promotion.metric
-    challenger = trained.champion.model.test_metrics[metric]
-    decision = decide(challenger, scored[metric], champion.model.version, config.promotion)
+    # The retrain flow's gate: both models on the same test rows, the paired test, slices.
+    rows = model_inputs(config, trained.test)
+    label, kind = config.target.name, config.target.kind
+    inputs = rows.drop(columns=[label])
+    comparison = compare(
+        champion.model.version,
+        rows[label].to_numpy(),
+        Scores(gate_predictions(kind, champion.pipeline, inputs), champion.model.threshold),
+        Scores(
+            gate_predictions(kind, trained.champion.pipeline, inputs),
+            trained.champion.model.threshold,
+        ),
+        trained.test[config.promotion.slices].reset_index(drop=True),
+        gate_metric(config.promotion.metric, kind),
+        config.promotion,
+        config.model.seed,
+    )
+    evidence = ChampionEvidence(champion.model.version, comparison)
+    decision = decide(comparison.challenger_value, evidence, config.promotion)
     policy.versions += 1
     if decision.promote:
         model = trained.champion.model
@@ -210,6 +236,10 @@ def main() -> None:
     h = Home(root)
     config = load_config(config_path("flights"))
     config.split.test_months = 1  # the gate tests a challenger on the month just monitored
+    config.split.validation_months = 1
+    # Up to 36 retrains: the configured model with one fold each, not the candidate search
+    # (minutes per retrain on the full year); the policies are what is compared.
+    config.tuning = TuningConfig()
     started = time.perf_counter()
     runs = replay(h, config, args.every, args.cooldown)
     minutes = (time.perf_counter() - started) / 60
