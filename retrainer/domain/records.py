@@ -82,8 +82,11 @@ def run_params(config: RetrainConfig, trained: TrainedModel, split: Split) -> di
 
 
 def trial_records(trained: TrainedModel) -> list[TrialRecord]:
-    """Every trial of the candidate search, for nested MLflow runs."""
+    """Every trial of the candidate search, for nested MLflow runs; none without a search
+    (one candidate: the training run itself already carries its cross-validation)."""
     metric = trained.search.metric
+    if len(trained.search.trials) < 2:
+        return []
     return [
         TrialRecord(
             run_name=f"trial-{t.number}-{t.family}",
