@@ -18,6 +18,7 @@ STARTED = time.perf_counter()
 
 import argparse  # noqa: E402  (after the clock starts: imports are a stage of their own)
 import json  # noqa: E402
+import resource  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -52,10 +53,12 @@ IMPORTED = time.perf_counter()
 
 
 class Stages:
-    """Seconds spent in each named stage (a stage may be entered more than once)."""
+    """Seconds spent in each named stage (a stage may be entered more than once), and the
+    process's peak RSS in MiB when each stage last ended: where the memory peak is reached."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {"imports": IMPORTED - STARTED}
+        self.peak_mib: dict[str, float] = {}
 
     @contextmanager
     def stage(self, name: str):
@@ -65,6 +68,7 @@ class Stages:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+            self.peak_mib[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def read_sources(
@@ -146,6 +150,7 @@ def main(landing: Path, config_file: Path, threads: int | None) -> None:
                 "decision": decision.decision,
                 "data_hash": content_hash(table.frame)[:12],
                 "stages": stages.seconds,
+                "peak_mib_after": stages.peak_mib,
             }
         )
     )
