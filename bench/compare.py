@@ -181,7 +181,12 @@ def run_flow(
     command += ["--force", "--param", f"model.threads={threads}"]
     m = measure(command, home_env(root, threads, api))
     auc = float(re.search(r"roc_auc (\d\.\d+)", m.stdout).group(1))
-    stages = flow_stages(root, api, m, imports) if api else {}
+    stages = {}
+    if api:
+        try:
+            stages = flow_stages(root, api, m, imports)
+        except Exception as exc:  # the run's figures stand without their breakdown
+            print(f"{label} {scale}x: no stage breakdown ({type(exc).__name__}: {exc})")
     return Row(label, scale, flights, m.wall, m.peak_mib, auc, stages)
 
 
@@ -233,6 +238,19 @@ def start_stack(root: Path) -> str:
         env={"PREFECT_HOME": str(h.prefect), "MLFLOW_TRACKING_URI": f"sqlite:///{h.mlflow_db}"},
     )
     return stack.up(h, options, echo=lambda _: None).prefect_api
+
+
+class Rows(list):
+    """The rows measured so far; each is printed as it comes (a long run shows progress)."""
+
+    def append(self, row: Row) -> None:
+        """Add ``row`` and print it."""
+        super().append(row)
+        print(
+            f"{row.label}, {row.scale}x: {row.wall:.1f} s, {row.peak_mib:.0f} MiB, "
+            f"ROC AUC {row.roc_auc}",
+            flush=True,
+        )
 
 
 def ratios(rows: list[Row]) -> list[dict]:
@@ -329,7 +347,7 @@ def main() -> None:
     flights = {}
     for scale in scales:
         flights[scale] = synth.build(Home(root / f"flow-{scale}x").landing, scale, args.every)
-    rows: list[Row] = []
+    rows = Rows()
     landing = Home(root / "flow-1x").landing
     rows.append(run_minimal(landing, root / "minimal", args.threads, 1, flights[1]))
     for label in ("plain (b), cold", "plain (b), warm"):

@@ -23,6 +23,7 @@ from contextlib import contextmanager  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from retrainer.boundaries import aliases, tracking  # noqa: E402
@@ -46,29 +47,34 @@ from retrainer.domain.overrides import apply_overrides, parse_assignments  # noq
 from retrainer.domain.promotion import decide, decision_tags  # noqa: E402
 from retrainer.domain.records import training_record  # noqa: E402
 from retrainer.domain.reports import card_markdown  # noqa: E402
-from retrainer.domain.schema import ROW_ID, apply_schema  # noqa: E402
+from retrainer.domain.schema import ROW_ID, Prepared, apply_schema  # noqa: E402
 from retrainer.domain.training import train  # noqa: E402
 
 IMPORTED = time.perf_counter()
 
 
 class Stages:
-    """Seconds spent in each named stage (a stage may be entered more than once), and the
-    process's peak RSS in MiB when each stage last ended: where the memory peak is reached."""
+    """Seconds spent in each named stage (a stage may be entered more than once), and how
+    many MiB the process's peak RSS grew by in each: which stage sets the peak."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {"imports": IMPORTED - STARTED}
-        self.peak_mib: dict[str, float] = {}
+        self.peak_growth_mib: dict[str, float] = {"imports": _peak_mib()}
 
     @contextmanager
     def stage(self, name: str):
         """Time the block and add it to ``name``."""
-        started = time.perf_counter()
+        started, peak = time.perf_counter(), _peak_mib()
         try:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
-            self.peak_mib[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            grown = self.peak_growth_mib.get(name, 0.0) + _peak_mib() - peak
+            self.peak_growth_mib[name] = grown
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def read_sources(
@@ -79,8 +85,13 @@ def read_sources(
     frames = {}
     for source in config.sources:
         with stages.stage("ingest"):
-            raw = pd.concat([d.frame() for d in deliveries(source, landing)], ignore_index=True)
-            prepared = apply_schema(raw, source)
+            # Typed delivery by delivery: raw text of all of them at once would set the peak.
+            typed = [apply_schema(d.frame(), source) for d in deliveries(source, landing)]
+            clean = pd.concat([p.clean for p in typed], ignore_index=True)
+            clean[ROW_ID] = np.arange(len(clean))  # unique across deliveries: failures name rows
+            quarantine = pd.concat([p.quarantine for p in typed], ignore_index=True)
+            prepared = Prepared(clean, quarantine)
+            del typed
         with stages.stage("gx_validation"):
             suite = expectations_dir() / source.suite
             screened = screen(prepared, source, suite, f"plain-{source.name}", gx_root, now)
@@ -150,7 +161,7 @@ def main(landing: Path, config_file: Path, threads: int | None) -> None:
                 "decision": decision.decision,
                 "data_hash": content_hash(table.frame)[:12],
                 "stages": stages.seconds,
-                "peak_mib_after": stages.peak_mib,
+                "peak_growth_mib": stages.peak_growth_mib,
             }
         )
     )
