@@ -101,6 +101,7 @@ class Row:
     peak_mib: float
     roc_auc: float | None
     stages: dict[str, float] = field(default_factory=dict)
+    peak_growth_mib: dict[str, float] = field(default_factory=dict)  # (b) only
 
 
 @dataclass
@@ -167,9 +168,9 @@ def run_plain(label: str, landing: Path, root: Path, threads: int, scale: int, f
     m = measure([*command, "--threads", str(threads)], home_env(root, threads))
     out = last_json(m.stdout)
     stages = {k: v for k, v in out["stages"].items() if k != "total_in_process"}
-    return Row(
-        label, scale, flights, m.wall, m.peak_mib, out["roc_auc"], with_other(stages, m.wall)
-    )
+    growth = out["peak_growth_mib"]
+    stages = with_other(stages, m.wall)
+    return Row(label, scale, flights, m.wall, m.peak_mib, out["roc_auc"], stages, growth)
 
 
 def run_flow(
@@ -301,6 +302,14 @@ def markdown(rows: list[Row], found: list[dict], note: str) -> str:
     lines.append("|---|---|" + "---|" * len(STAGES))
     for r in staged:
         cells = " | ".join(f"{r.stages.get(s, 0.0):.1f}" for s in STAGES)
+        lines.append(f"| {r.label} | {r.scale}x | {cells} |")
+    lines += ["", "MiB the plain script's peak RSS grew by in each stage (what sets the peak):", ""]
+    grown = [r for r in rows if r.peak_growth_mib]
+    names = list(dict.fromkeys(k for r in grown for k in r.peak_growth_mib))
+    lines.append("| | scale | " + " | ".join(names) + " |")
+    lines.append("|---|---|" + "---|" * len(names))
+    for r in grown:
+        cells = " | ".join(f"{r.peak_growth_mib.get(k, 0.0):.0f}" for k in names)
         lines.append(f"| {r.label} | {r.scale}x | {cells} |")
     lines += ["", "Scale (synthetic years before 2013, `make synth`):", ""]
     lines += [
