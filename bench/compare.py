@@ -348,9 +348,14 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="keep every n-th flight (quick)")
     parser.add_argument("--threads", type=int, default=1, help="native threads for every fit")
     parser.add_argument("--no-ephemeral", action="store_true", help="skip the ephemeral row")
+    parser.add_argument(
+        "--no-plain-at-scale",
+        action="store_true",
+        help="run (b) at 1x only (it saves time at large scales)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="folder for benchmark.md/.json")
     args = parser.parse_args()
-    scales = sorted({int(s) for s in args.scales.split()} | {1})
+    scales = sorted({int(s) for s in args.scales.split()})
     root = Path(os.environ.get("RETRAINER_HOME", ".retrainer")).resolve() / "bench"
     shutil.rmtree(root, ignore_errors=True)
     flights = {}
@@ -358,9 +363,10 @@ def main() -> None:
         flights[scale] = synth.build(Home(root / f"flow-{scale}x").landing, scale, args.every)
     rows = Rows()
     landing = Home(root / "flow-1x").landing
-    rows.append(run_minimal(landing, root / "minimal", args.threads, 1, flights[1]))
-    for label in ("plain (b), cold", "plain (b), warm"):
-        rows.append(run_plain(label, landing, root / "plain-1x", args.threads, 1, flights[1]))
+    if 1 in scales:  # the contenders compared at the demo's size
+        rows.append(run_minimal(landing, root / "minimal", args.threads, 1, flights[1]))
+        for label in ("plain (b), cold", "plain (b), warm"):
+            rows.append(run_plain(label, landing, root / "plain-1x", args.threads, 1, flights[1]))
     imports = import_seconds(root / "imports")
     stack_home = root / "stack"
     try:
@@ -371,7 +377,7 @@ def main() -> None:
                 rows.append(
                     run_flow(label, home, args.threads, scale, flights[scale], api, imports)
                 )
-            if scale > 1:
+            if scale > 1 and not args.no_plain_at_scale:
                 plain_home = root / f"plain-{scale}x"
                 rows.append(
                     run_plain(
@@ -385,7 +391,7 @@ def main() -> None:
                 )
     finally:
         stack.down(Home(stack_home), echo=lambda _: None)
-    if not args.no_ephemeral:
+    if 1 in scales and not args.no_ephemeral:
         rows.append(
             run_flow(
                 "flow, warm, ephemeral", root / "flow-1x", args.threads, 1, flights[1], None, 0
