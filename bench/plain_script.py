@@ -28,8 +28,13 @@ import pandas as pd  # noqa: E402
 
 from retrainer.boundaries import aliases, tracking  # noqa: E402
 from retrainer.boundaries.champion import score_champion  # noqa: E402
-from retrainer.boundaries.ingest import screen  # noqa: E402
-from retrainer.boundaries.settings import configure_environment, expectations_dir  # noqa: E402
+from retrainer.boundaries.ingest import Rules, screen  # noqa: E402
+from retrainer.boundaries.privacy import pseudonym_key  # noqa: E402
+from retrainer.boundaries.settings import (  # noqa: E402
+    Home,
+    configure_environment,
+    expectations_dir,
+)
 from retrainer.boundaries.sources import deliveries  # noqa: E402
 from retrainer.boundaries.validation import validate_table  # noqa: E402
 from retrainer.domain.config import RetrainConfig, load_config  # noqa: E402
@@ -78,23 +83,27 @@ def _peak_mib() -> float:
 
 
 def read_sources(
-    landing: Path, config: RetrainConfig, gx_root: Path, stages: Stages
+    landing: Path, config: RetrainConfig, h: Home, stages: Stages
 ) -> dict[str, pd.DataFrame]:
-    """Every source's deliveries, typed, checked (one GX validation per source), de-duplicated."""
+    """Every source's deliveries, typed, pseudonymised, checked (one GX validation per
+    source), de-duplicated."""
     now = pd.Timestamp.now(tz="UTC")
     frames = {}
     for source in config.sources:
         with stages.stage("ingest"):
+            suite = expectations_dir() / source.suite
+            rules = Rules(source, suite, h.gx, pseudonym_key=pseudonym_key(h))
             # Typed delivery by delivery: raw text of all of them at once would set the peak.
-            typed = [apply_schema(d.frame(), source) for d in deliveries(source, landing)]
+            typed = [
+                rules.protect(apply_schema(d.frame(), source)) for d in deliveries(source, landing)
+            ]
             clean = pd.concat([p.clean for p in typed], ignore_index=True)
             clean[ROW_ID] = np.arange(len(clean))  # unique across deliveries: failures name rows
             quarantine = pd.concat([p.quarantine for p in typed], ignore_index=True)
             prepared = Prepared(clean, quarantine)
             del typed
         with stages.stage("gx_validation"):
-            suite = expectations_dir() / source.suite
-            screened = screen(prepared, source, suite, f"plain-{source.name}", gx_root, now)
+            screened = screen(prepared, source, suite, f"plain-{source.name}", h.gx, now)
         with stages.stage("ingest"):
             accepted = screened.accepted.drop(columns=[ROW_ID])
             frames[source.name] = accepted.drop_duplicates(subset=source.key, keep="last")
@@ -110,7 +119,7 @@ def main(landing: Path, config_file: Path, threads: int | None) -> None:
         config = apply_overrides(
             config.model_dump(mode="json"), parse_assignments([f"model.threads={threads}"])
         )
-    frames = read_sources(landing, config, h.gx, stages)
+    frames = read_sources(landing, config, h, stages)
     with stages.stage("features"):
         table = build_training_table(frames, config)
     with stages.stage("gx_validation"):
