@@ -20,7 +20,7 @@ DOCS_STAMP := $(DOCS_ASSETS)/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help install run land up up-postgres down trigger status test browser screenshots docs lint \
-	format bench clean predict monitor serve-model replay
+	format bench synth clean predict monitor serve-model replay
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -85,8 +85,15 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP) ## Plain script vs orchestrated flow: wall time and ROC AUC side by side
-	$(BIN)/python -m bench.compare
+# Data sizes for `make bench`, in years of flights (1 = the demo's 2013, 3 = about 1M flights).
+SCALES ?= 1 3
+
+bench: $(STAMP) ## Minimal and plain scripts vs the flow: time, memory, stages, SCALES="1 3 10" (EVERY=n samples)
+	@# A sampled run (EVERY) only prints; a full-size one also writes docs/benchmark.{md,json}.
+	$(BIN)/python -m bench.compare --scales "$(SCALES)" $(if $(EVERY),--every $(EVERY),--out docs)
+
+synth: $(STAMP) ## Land the demo and YEARS-1 synthetic years before it (YEARS=3; LANDING=dir)
+	$(BIN)/python -m bench.synth $(or $(LANDING),$(RETRAINER_HOME)/landing) $(or $(YEARS),3)
 
 screenshots: $(STAMP) $(DOCS_STAMP) browser ## Retrain on a stack in a temporary home; PNGs of both UIs into docs/
 	$(BIN)/python -m retrainer.operations.screenshots docs/screenshots

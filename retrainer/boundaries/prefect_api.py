@@ -208,6 +208,43 @@ def _status(run: Any) -> RunStatus:
     )
 
 
+@dataclass(frozen=True)
+class TaskTiming:
+    """When one task run of a flow run started and ended."""
+
+    task: str  # the task's function name (a task run's name may be templated)
+    start: datetime
+    end: datetime
+
+
+def latest_run_timings(api_url: str, flow: str) -> tuple[RunStatus, list[TaskTiming]]:
+    """The most recently started run of ``flow`` at ``api_url`` and its task runs' times."""
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterId,
+        FlowRunFilterStartTime,
+    )
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with client(api_url) as api:
+        (run,) = api.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[flow])),
+            # Scheduled runs of the served deployments have not started: not them.
+            flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(is_null_=False)),
+            sort=FlowRunSort.START_TIME_DESC,
+            limit=1,
+        )
+        tasks = api.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+    timings = [
+        TaskTiming(t.task_key.rsplit("-", 1)[0], t.start_time, t.end_time)
+        for t in tasks
+        if t.start_time and t.end_time
+    ]
+    return _status(run), sorted(timings, key=lambda t: t.start)
+
+
 def _detail(response: Any) -> str:
     try:
         return str(response.json().get("detail", response.text))
