@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.plain_script import read_landing
 from retrainer.boundaries import demo
+from retrainer.boundaries.sources import deliveries
 from retrainer.domain.config import RetrainConfig
 from retrainer.domain.features import build_training_table
 from retrainer.domain.history_features import CUTOFF, EVENT, KNOWN
+from retrainer.domain.schema import ROW_ID, apply_schema
 from tests.history_oracle import brute_force
 
 ROWS = 12
@@ -68,6 +69,17 @@ def demo_months(tmp_path_factory) -> dict[str, pd.DataFrame]:
     from retrainer.domain.config import load_config
 
     return read_landing(landing, load_config(config_path("flights")))
+
+
+def read_landing(landing, config: RetrainConfig) -> dict[str, pd.DataFrame]:
+    """Every source's deliveries, mapped to the canonical schema and de-duplicated (no
+    checks, no pseudonyms: the features are recomputed from the values as delivered)."""
+    frames = {}
+    for source in config.sources:
+        mapped = [apply_schema(d.frame(), source).clean for d in deliveries(source, landing)]
+        frame = pd.concat(mapped, ignore_index=True).drop(columns=[ROW_ID])
+        frames[source.name] = frame.drop_duplicates(subset=source.key, keep="last")
+    return frames
 
 
 def test_every_time_dependent_feature_matches_a_brute_force_recomputation(
