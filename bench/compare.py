@@ -272,6 +272,15 @@ def ratios(rows: list[Row]) -> list[dict]:
     return found
 
 
+def _stage_table(rows, names: list[str], values, number: str) -> list[str]:
+    """A Markdown table: one row per benchmark row, one column per stage name."""
+    lines = ["| | scale | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for r in rows:
+        cells = " | ".join(number.format(values(r).get(k, 0.0)) for k in names)
+        lines.append(f"| {r.label} | {r.scale}x | {cells} |")
+    return lines
+
+
 def markdown(rows: list[Row], found: list[dict], note: str) -> str:
     """The figures as Markdown tables (docs/benchmark.md)."""
     plain = {r.scale: r.wall for r in rows if r.label == "plain (b), warm"}
@@ -299,19 +308,11 @@ def markdown(rows: list[Row], found: list[dict], note: str) -> str:
         lines.append(f"| {f['ratio']} | {f['value']:.2f} | <= {f['target']:.2f} | {met} |")
     staged = [r for r in rows if r.stages]
     lines += ["", "Seconds by stage:", ""]
-    lines.append("| | scale | " + " | ".join(STAGES) + " |")
-    lines.append("|---|---|" + "---|" * len(STAGES))
-    for r in staged:
-        cells = " | ".join(f"{r.stages.get(s, 0.0):.1f}" for s in STAGES)
-        lines.append(f"| {r.label} | {r.scale}x | {cells} |")
+    lines += _stage_table(staged, STAGES, lambda r: r.stages, "{:.1f}")
     lines += ["", "MiB the plain script's peak RSS grew by in each stage (what sets the peak):", ""]
     grown = [r for r in rows if r.peak_growth_mib]
     names = list(dict.fromkeys(k for r in grown for k in r.peak_growth_mib))
-    lines.append("| | scale | " + " | ".join(names) + " |")
-    lines.append("|---|---|" + "---|" * len(names))
-    for r in grown:
-        cells = " | ".join(f"{r.peak_growth_mib.get(k, 0.0):.0f}" for k in names)
-        lines.append(f"| {r.label} | {r.scale}x | {cells} |")
+    lines += _stage_table(grown, names, lambda r: r.peak_growth_mib, "{:.0f}")
     lines += ["", "Scale (synthetic years before 2013, `make synth`):", ""]
     lines += [
         "| | scale | flights | wall s | peak RSS MiB | test ROC AUC |",
