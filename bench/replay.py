@@ -224,6 +224,17 @@ def replay(h: Home, config: RetrainConfig, every: int, cooldown: int) -> list[Po
     return list(runs.values())
 
 
+def replay_config() -> RetrainConfig:
+    """The demo config as the replay uses it."""
+    config = load_config(config_path("flights"))
+    config.split.test_months = 1  # the gate tests a challenger on the month just monitored
+    config.split.validation_months = 1
+    # Up to 36 retrains: the configured model with one fold each, not the candidate search
+    # (minutes per retrain on the full year); the policies are what is compared.
+    config.tuning = TuningConfig()
+    return config
+
+
 def main() -> None:
     """Run the replay in a private home and publish the table and the plot."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -234,12 +245,7 @@ def main() -> None:
     root = Path(os.environ.get("RETRAINER_HOME", ".retrainer")).resolve() / "replay"
     shutil.rmtree(root, ignore_errors=True)
     h = Home(root)
-    config = load_config(config_path("flights"))
-    config.split.test_months = 1  # the gate tests a challenger on the month just monitored
-    config.split.validation_months = 1
-    # Up to 36 retrains: the configured model with one fold each, not the candidate search
-    # (minutes per retrain on the full year); the policies are what is compared.
-    config.tuning = TuningConfig()
+    config = replay_config()
     started = time.perf_counter()
     runs = replay(h, config, args.every, args.cooldown)
     minutes = (time.perf_counter() - started) / 60
