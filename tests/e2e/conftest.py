@@ -51,10 +51,17 @@ class Stack:
 
     def _request(self, method: str, path: str, body: dict | None = None) -> httpx.Response:
         # 503 is Prefect's "SQLite was busy, try again"; its own client retries it, so do we.
-        for attempt in range(5):
-            response = self.http.request(method, f"{self.urls.prefect_api}{path}", json=body)
-            if response.status_code != 503:
-                break
+        # A read that times out is the same busy server (retrains writing beside a burst of
+        # requests): asked again too, the last failure raised.
+        for attempt in range(6):
+            try:
+                response = self.http.request(method, f"{self.urls.prefect_api}{path}", json=body)
+            except httpx.TimeoutException:
+                if attempt == 5:
+                    raise
+            else:
+                if response.status_code != 503:
+                    break
             time.sleep(0.2 * 2**attempt)
         return response
 
@@ -147,7 +154,7 @@ def started_stack(root: Path, **choices: Any) -> Iterator[Stack]:
     try:
         urls = stack.up(h, options, echo=lambda _: None)
         print(f"\nstack up in {time.monotonic() - started:.1f} s: {urls}")
-        with httpx.Client(timeout=10) as http:
+        with httpx.Client(timeout=30) as http:
             yield Stack(h, urls, config_file, http, options)
     finally:
         pids = stack.running(h)
