@@ -35,3 +35,15 @@ def landed(home: Path) -> Path:
     for month in SAMPLE_MONTHS:
         demo.land_month(home / "landing", month, every=SAMPLE_EVERY)
     return home / "landing"
+
+
+def flow_run_artifacts(flow_run_id) -> dict[str, str]:
+    """The Prefect artifacts of one flow run, by key."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    return {a.key: str(a.data) for a in found if a.key}

@@ -14,19 +14,9 @@ from flows.retrain import retrain
 from retrainer.boundaries.lake import Lake
 from retrainer.boundaries.settings import config_path
 from retrainer.domain.config import TuningConfig, load_config
+from tests.flow.conftest import flow_run_artifacts
 
 pytestmark = pytest.mark.flow
-
-
-def _artifacts(flow_run_id) -> dict[str, str]:
-    from prefect import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
-    return {a.key: str(a.data) for a in found if a.key}
 
 
 def test_churn_without_times_runs_end_to_end_with_tuned_candidates(home: Path):
@@ -53,7 +43,7 @@ def test_churn_without_times_runs_end_to_end_with_tuned_candidates(home: Path):
     assert {"fit_seconds", "cv_std", "test_brier_score"} <= set(run.data.metrics)
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"plots/calibration_curve.png", "plots/learning_time_vs_score.png"} <= plots
-    artifacts = _artifacts(state.state_details.flow_run_id)
+    artifacts = flow_run_artifacts(state.state_details.flow_run_id)
     assert {"candidates-churn", "slices-churn", "metrics-churn"} <= set(artifacts)
     assert "Month-to-month" in artifacts["slices-churn"]
     # No time column: one unpartitioned delivery, named by its content.

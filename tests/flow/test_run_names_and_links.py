@@ -9,19 +9,9 @@ from mlflow import MlflowClient
 from flows.retrain import retrain
 from retrainer.domain.config import RetrainConfig
 from retrainer.domain.overrides import RunChoices
+from tests.flow.conftest import flow_run_artifacts
 
 pytestmark = pytest.mark.flow
-
-
-def _artifacts(flow_run_id) -> dict[str, str]:
-    from prefect import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
-    return {a.key: str(a.data) for a in found if a.key}
 
 
 def _flow_level(flow_run_id) -> list[str]:
@@ -72,7 +62,7 @@ def test_the_run_is_named_after_its_data_and_links_to_mlflow(
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     assert "metrics.`test_roc_auc`" in experiment.tags["mlflow.sharedViewState.retrainer"]
 
-    artifacts = _artifacts(run.id)
+    artifacts = flow_run_artifacts(run.id)
     ui, exp, training = (
         "http://127.0.0.1:5999",
         experiment.experiment_id,
@@ -120,6 +110,6 @@ def test_without_an_mlflow_ui_the_run_says_where_the_model_is(
 
     state = links(return_state=True)
 
-    note = _artifacts(state.state_details.flow_run_id)["mlflow-flights"]
+    note = flow_run_artifacts(state.state_details.flow_run_id)["mlflow-flights"]
     assert "MLflow run `abc123`, model `flights-delay` version 7" in note
     assert "`make up` starts one" in note
