@@ -13,7 +13,7 @@ import pandas as pd
 from retrainer.domain.comparison import Scores, SliceRow, gate_predictions, slice_table
 from retrainer.domain.config import TASK_METRICS, RetrainConfig
 from retrainer.domain.explain import Explanation
-from retrainer.domain.features import Split, content_hash, feature_columns, model_inputs, predict
+from retrainer.domain.features import Split, content_hash, feature_columns, model_inputs
 from retrainer.domain.fingerprint import Fingerprint
 from retrainer.domain.modeling import one_thread
 from retrainer.domain.significance import (
@@ -153,10 +153,11 @@ def build_card(
 ) -> ModelCard:
     """The card of the model trained in this run, registered as ``version`` (number, run id)."""
     kind = config.target.kind
-    y, _ = predict(config, trained.pipeline, split.test)
-    inputs = model_inputs(config, split.test).drop(columns=[config.target.name])
+    rows = model_inputs(config, split.test)
+    labels = rows.pop(config.target.name)
+    y = labels.to_numpy(dtype="float64") if kind == "regression" else labels.to_numpy()
     metric = gate_metric(config.promotion.metric, kind)
-    predicted = gate_predictions(kind, trained.pipeline, inputs)
+    predicted = gate_predictions(kind, trained.pipeline, rows)
     ours = Scores(predicted, trained.threshold).prediction(metric)
     slices = split.test[config.promotion.slices].reset_index(drop=True)
     numeric, categorical = feature_columns(config)
