@@ -50,6 +50,19 @@ def test_imputation_is_fitted_on_training_rows_only():
     assert medians[0] == pytest.approx(train["x"].median())
 
 
+def test_gradient_boosting_keeps_missing_values_unless_a_strategy_is_configured():
+    features = FeatureConfig(numeric=["x", "gust"], categorical=["cat"], impute={"gust": "zero"})
+    model = ModelConfig(family="hist_gradient_boosting", threads=1)
+    train = frame(400, 0)
+    pipeline = fit(build_pipeline(model, features, ["x", "gust"], ["cat"]), train, "y", 1)
+
+    prepared = pipeline.named_steps["prepare"].transform(train[["x", "gust", "cat"]])
+    prepared = pd.DataFrame(prepared, columns=["x", "gust", "cat"])
+    assert prepared["x"].isna().sum() == train["x"].isna().sum() > 0
+    assert prepared["gust"].notna().all()
+    assert (prepared["gust"][train["gust"].isna()] == 0).all()
+
+
 @pytest.mark.parametrize(
     "family", ["hist_gradient_boosting", "logistic_regression", "random_forest"]
 )
