@@ -680,14 +680,20 @@ def worker(
 
     `make up` with RETRAINER_WORK_POOL registers the deployments on that pool. Each machine
     that should run them runs this command, from a checkout of the same commit (`make
-    install`), with PREFECT_API_URL and MLFLOW_TRACKING_URI pointing at the servers and
-    RETRAINER_HOME on the storage every machine shares. Each run is a child process with
-    this environment. Stop it with Ctrl-C.
+    install`), with RETRAINER_HOME on the storage every machine shares and PREFECT_API_URL
+    and MLFLOW_TRACKING_URI pointing at the servers (by default the addresses `make up`
+    wrote into that home). Each run is a child process with this environment. Stop it with
+    Ctrl-C.
     """
     from retrainer.boundaries.prefect_api import api_answers
-    from retrainer.boundaries.settings import settings
+    from retrainer.boundaries.settings import MLFLOW_UI_URL_FILE, home, settings
     from retrainer.operations.servers import worker_argv
 
+    started = home().stack_url(MLFLOW_UI_URL_FILE)
+    if started and "MLFLOW_TRACKING_URI" not in os.environ:
+        # Through the server `make up` started: the runs of many machines, one writer of
+        # its database (SQLite on shared storage would have one per machine).
+        os.environ["MLFLOW_TRACKING_URI"] = started
     h = configure_environment()
     _require_server()
     pool = pool or settings().work_pool

@@ -2,9 +2,10 @@
 started apart from the stack, standing in for another machine, executes their runs.
 
 The "other machine" is a process on this one, talking to the servers over loopback. It gets
-its own working directory, its own PREFECT_HOME and an environment of its own: only the
-servers' addresses, the pool's name and RETRAINER_HOME (the storage every machine shares),
-as the README's "More than one machine" says. Nothing of the test's environment leaks in.
+its own working directory, its own PREFECT_HOME and an environment of its own with two
+settings, as the README's "More than one machine" says: the pool's name and RETRAINER_HOME,
+the storage every machine shares. The servers' addresses it finds there, where `make up`
+wrote them. Nothing of the test's environment leaks in.
 """
 
 import os
@@ -36,8 +37,6 @@ def worker_on_another_machine(running: Stack, machine: Path) -> Iterator[Path]:
         "HOME": str(machine),
         "PREFECT_HOME": str(machine / "prefect"),  # machine-local: nothing in it is shared
         "RETRAINER_HOME": str(running.home.root),  # the shared storage
-        "PREFECT_API_URL": running.urls.prefect_api,
-        "MLFLOW_TRACKING_URI": running.urls.mlflow_ui,
         "RETRAINER_WORK_POOL": POOL,
         "PREFECT_WORKER_QUERY_SECONDS": "1",  # the run starts a second after the trigger
     }
@@ -96,9 +95,11 @@ def test_a_worker_elsewhere_runs_the_retrain_registered_on_the_pool(tmp_path: Pa
         assert run["state"]["type"] == "COMPLETED", worker_log[-4000:]
         assert run["work_pool_name"] == POOL
         assert f"Worker '{WORKER}' submitting flow run '{run['id']}'" in worker_log
+        mlflow = running.urls.mlflow_ui
+        assert f"worker of pool {POOL} on {running.urls.prefect_api}; " in worker_log
+        assert f"runs log to MLflow at {mlflow}\n" in worker_log
 
         # The run logged through the MLflow server, its artifacts on the shared storage.
-        mlflow = running.urls.mlflow_ui
         (mlflow_run,) = running.http.post(
             f"{mlflow}/api/2.0/mlflow/runs/search",
             json={"experiment_ids": ["1"], "filter": f"tags.prefect_flow_run_id = '{run['id']}'"},
