@@ -347,8 +347,8 @@ def api_in_use(api_url: str) -> Iterator[None]:
         yield
 
 
-def ensure_process_pool(name: str, api_url: str | None = None) -> bool:
-    """Create the process work pool ``name`` unless it exists; True when it was created.
+def ensure_process_pool(name: str, api_url: str | None = None) -> None:
+    """Create the process work pool ``name`` unless it exists.
 
     The same as ``prefect work-pool create NAME --type process``, with the process worker's
     default job template. A pool of another type is an error: its workers would run the
@@ -371,8 +371,6 @@ def ensure_process_pool(name: str, api_url: str | None = None) -> bool:
                     f"work pool {name} is a {found.type!r} pool; the deployments need a "
                     f"{PROCESS_POOL!r} pool: pick another RETRAINER_WORK_POOL"
                 ) from None
-            return False
-    return True
 
 
 def online_workers(api_url: str, pool: str) -> list[str]:
