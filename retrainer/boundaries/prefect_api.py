@@ -1,6 +1,6 @@
 """Every call to the Prefect API, through Prefect's own client: the one module that talks to it.
 
-Runs, deployments, schedules, events, global concurrency limits. Prefect is imported inside
+Runs, deployments, schedules, work pools, events. Prefect is imported inside
 each function: ``retrainer land`` and ``make down`` must stay quick, and landing data must
 work with no Prefect server at all. Results come back as plain dataclasses.
 """
@@ -289,7 +289,7 @@ def _next_run(api: Any, deployment_id: Any) -> datetime | None:
 
 
 def _served(api: Any) -> list[Any]:
-    # Deployments with no work pool are served ones; in this project that is all of them.
+    # Deployments with no work pool are served ones (`retrainer serve` executes them).
     return [d for d in api.read_deployments() if not d.work_pool_name]
 
 
@@ -297,6 +297,14 @@ def _polled_since(deployment: Any, since: datetime) -> bool:
     # Deployments from an earlier `up` (or an old config) exist already: only those the new
     # serve process polls count.
     return deployment.last_polled is not None and deployment.last_polled >= since
+
+
+def _registered(api: Any, since: datetime, pool: str | None) -> list[Any]:
+    """The deployments this `up` registered: polled by its serve process, or put on ``pool``."""
+    if pool is None:
+        return [d for d in _served(api) if _polled_since(d, since)]
+    # Nobody polls a pool's deployments until a worker starts: registered means updated.
+    return [d for d in api.read_deployments() if d.work_pool_name == pool and d.updated >= since]
 
 
 def serving(api_url: str, names: set[str], since: datetime) -> bool:
@@ -311,17 +319,72 @@ def serving(api_url: str, names: set[str], since: datetime) -> bool:
     return names <= polled
 
 
-def unscheduled(api_url: str, since: datetime) -> list[str]:
-    """Served deployments with an active schedule but no scheduled run (yet)."""
+def unscheduled(api_url: str, since: datetime, pool: str | None = None) -> list[str]:
+    """Deployments registered since ``since`` with an active schedule but no scheduled run.
+
+    Served ones by default; with ``pool``, those registered on that work pool.
+    """
     with client(api_url) as api:
         flows = {f.id: f.name for f in api.read_flows()}
         return [
             f"{flows.get(d.flow_id)}/{d.name}"
-            for d in _served(api)
-            if _polled_since(d, since)
-            and any(schedule.active for schedule in d.schedules)
-            and _next_run(api, d.id) is None
+            for d in _registered(api, since, pool)
+            if any(schedule.active for schedule in d.schedules) and _next_run(api, d.id) is None
         ]
+
+
+# --- work pools (deployments executed by workers on other machines) -----------------------
+
+PROCESS_POOL = "process"
+
+
+@contextmanager
+def api_in_use(api_url: str) -> Iterator[None]:
+    """Make ``api_url`` the API that Prefect's own calls (``deployment.apply()``) talk to."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        yield
+
+
+def ensure_process_pool(name: str, api_url: str | None = None) -> None:
+    """Create the process work pool ``name`` unless it exists.
+
+    The same as ``prefect work-pool create NAME --type process``, with the process worker's
+    default job template. A pool of another type is an error: its workers would run the
+    flows somewhere else than this project's environment.
+    """
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+    from prefect.workers.process import ProcessWorker
+
+    template = ProcessWorker.get_default_base_job_template()
+    with client(api_url) as api:
+        try:
+            api.create_work_pool(
+                WorkPoolCreate(name=name, type=PROCESS_POOL, base_job_template=template)
+            )
+        except ObjectAlreadyExists:
+            found = api.read_work_pool(name)
+            if found.type != PROCESS_POOL:
+                raise PrefectApiError(
+                    f"work pool {name} is a {found.type!r} pool; the deployments need a "
+                    f"{PROCESS_POOL!r} pool: pick another RETRAINER_WORK_POOL"
+                ) from None
+
+
+def online_workers(api_url: str, pool: str) -> list[str]:
+    """The names of the workers of ``pool`` whose heartbeat the server saw lately."""
+    from prefect.client.schemas.objects import WorkerStatus
+    from prefect.exceptions import ObjectNotFound
+
+    with client(api_url) as api:
+        try:
+            api.read_work_pool(pool)
+        except ObjectNotFound:
+            return []
+        workers = api.read_workers_for_work_pool(pool)
+    return sorted(w.name for w in workers if w.status == WorkerStatus.ONLINE)
 
 
 def crash_in_flight_runs(api_url: str, why: str, echo: Callable[[str], None]) -> None:

@@ -1,9 +1,9 @@
 """Everything read from the environment, and where all local state lives.
 
 One pydantic-settings model, ``Settings``, reads the variables this project honours
-(``RETRAINER_HOME``, server URLs, credentials). Secrets are ``SecretStr``: they print as
-``**********`` in a repr, a log line or an error, and only the code that connects calls
-``get_secret_value()``. Nothing secret is ever part of a config file or a flow parameter.
+(``RETRAINER_HOME``, server URLs, credentials, the work pool). Secrets are ``SecretStr``: they
+print as ``**********`` in a repr, a log line or an error, and only the code that connects
+calls ``get_secret_value()``. Nothing secret is ever part of a config file or a flow parameter.
 
 ``RETRAINER_HOME`` (default ``./.retrainer``) holds all local state; deleting it resets the
 project. Every path the pipeline writes is derived from ``Home``, so no module invents its
@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = Field(
         default=None, validation_alias="RETRAINER_PSEUDONYM_KEY"
     )
+    # Set, `make up` registers the deployments on this Prefect process work pool instead of
+    # executing them itself; `retrainer worker` on each machine executes their runs.
+    work_pool: str | None = Field(default=None, validation_alias="RETRAINER_WORK_POOL")
 
 
 class MissingSecretError(RuntimeError):

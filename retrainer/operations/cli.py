@@ -491,11 +491,12 @@ def _stack_state(h, dataset):
     """Each server's address and whether it answers; the next scheduled runs."""
     import httpx
 
-    from retrainer.boundaries.prefect_api import api_answers, next_scheduled
+    from retrainer.boundaries.prefect_api import api_answers, next_scheduled, online_workers
     from retrainer.boundaries.settings import (
         DATA_DOCS_URL_FILE,
         MLFLOW_UI_URL_FILE,
         PREFECT_API_URL_FILE,
+        settings,
     )
     from retrainer.operations import stack
     from retrainer.operations.console import StackState, local_time
@@ -514,11 +515,19 @@ def _stack_state(h, dataset):
         "Prefect": (api.removesuffix("/api") if api else "-", prefect_up),
         "MLflow": (mlflow_ui or "-", answers(mlflow_ui, "/health")),
         "Data Docs": (docs or str(h.data_docs), answers(docs, "/_health")),
-        "deployments (serve)": (
+    }
+    pool = settings().work_pool
+    if pool:
+        workers = online_workers(api, pool) if prefect_up else []
+        servers[f"deployments (work pool {pool})"] = (
+            f"workers online: {', '.join(workers)}" if workers else "no worker online",
+            bool(workers),
+        )
+    else:
+        servers["deployments (serve)"] = (
             f"pid {running['serve']}" if "serve" in running else "-",
             "serve" in running,
-        ),
-    }
+        )
     next_runs = {}
     if prefect_up:
         for flow in ("retrain", "ingest"):
@@ -572,11 +581,16 @@ def up(
     postgres_port: Annotated[int, typer.Option(help="PostgreSQL port (--postgres)")] = 5432,
     timeout: Annotated[float, typer.Option(help="seconds to wait for each server")] = 180.0,
 ) -> None:
-    """Start the Prefect, MLflow and Data Docs servers and the deployments; print the URLs."""
+    """Start the Prefect, MLflow and Data Docs servers and the deployments; print the URLs.
+
+    With RETRAINER_WORK_POOL set, the deployments are registered on that Prefect process work
+    pool and no serve process starts: `retrainer worker`, on each machine that should run
+    them, executes their runs.
+    """
     from pydantic import SecretStr
 
     from retrainer.boundaries.prefect_api import next_scheduled
-    from retrainer.boundaries.settings import home
+    from retrainer.boundaries.settings import home, settings
     from retrainer.operations import processes, stack
     from retrainer.operations.console import local_time, stack_table
 
@@ -591,6 +605,7 @@ def up(
         postgres=postgres,
         postgres_port=postgres_port,
         timeout_seconds=timeout,
+        work_pool=settings().work_pool or None,
     )
     try:
         # Before anything is created: a taken port leaves no folder behind.
@@ -620,7 +635,7 @@ def up(
             next_runs[f"{flow}/{dataset.config.name}"] = (
                 local_time(due, timezone) if due else "not scheduled"
             )
-    typer.echo(stack_table(urls, next_runs, h.logs))
+    typer.echo(stack_table(urls, next_runs, h.logs, options.work_pool))
 
 
 @app.command(epilog=examples("retrainer down", "make down"))
@@ -641,6 +656,61 @@ def serve(config: ConfigsOption = None) -> None:
     from deployments import serve_deployments
 
     serve_deployments(config or bundled_configs())
+
+
+@app.command(
+    epilog=examples(
+        "RETRAINER_WORK_POOL=retrainer retrainer worker     # beside `make up`, on this machine",
+        "PREFECT_API_URL=http://orchestrator:4200/api MLFLOW_TRACKING_URI=http://orchestrator:5000 "
+        "RETRAINER_HOME=/mnt/retrainer RETRAINER_WORK_POOL=retrainer retrainer worker --limit 1",
+    )
+)
+def worker(
+    pool: Annotated[
+        str | None, typer.Option(help="the work pool to take runs from (RETRAINER_WORK_POOL)")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="this worker's name in the UI (default: Prefect's)")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="at most this many runs at once on this machine")
+    ] = None,
+) -> None:
+    """Execute the deployments' runs on this machine: a Prefect worker of the work pool.
+
+    `make up` with RETRAINER_WORK_POOL registers the deployments on that pool. Each machine
+    that should run them runs this command, from a checkout of the same commit (`make
+    install`), with RETRAINER_HOME on the storage every machine shares and PREFECT_API_URL
+    and MLFLOW_TRACKING_URI pointing at the servers (by default the addresses `make up`
+    wrote into that home). Each run is a child process with this environment. Stop it with
+    Ctrl-C.
+    """
+    from retrainer.boundaries.prefect_api import api_answers
+    from retrainer.boundaries.settings import MLFLOW_UI_URL_FILE, home, settings
+    from retrainer.operations.servers import worker_argv
+
+    started = home().stack_url(MLFLOW_UI_URL_FILE)
+    if started and "MLFLOW_TRACKING_URI" not in os.environ:
+        # Through the server `make up` started: the runs of many machines, one writer of
+        # its database (SQLite on shared storage would have one per machine).
+        os.environ["MLFLOW_TRACKING_URI"] = started
+    h = configure_environment()
+    _require_server()
+    pool = pool or settings().work_pool
+    if not pool:
+        typer.echo("error: no work pool: set RETRAINER_WORK_POOL (or --pool)", err=True)
+        raise typer.Exit(2)
+    api = os.environ["PREFECT_API_URL"]
+    if not api_answers(api):
+        typer.echo(f"error: the Prefect server at {api} does not answer", err=True)
+        raise typer.Exit(2)
+    _preflight(h)
+    # Runs start within this many seconds of being due (Prefect's default is 10).
+    os.environ.setdefault("PREFECT_WORKER_QUERY_SECONDS", "5")
+    argv = worker_argv(pool, name, limit)
+    typer.echo(f"worker of pool {pool} on {api}; runs log to MLflow at {h.mlflow_uri}")
+    sys.stdout.flush()
+    os.execv(argv[0], argv)
 
 
 @app.command(

@@ -122,13 +122,17 @@ def local_time(when: datetime, timezone: str) -> str:
     return when.astimezone(ZoneInfo(timezone)).strftime("%a %Y-%m-%d %H:%M %Z")
 
 
-def stack_table(urls: StackUrls, next_runs: dict[str, str], logs: Path) -> str:
+def stack_table(
+    urls: StackUrls, next_runs: dict[str, str], logs: Path, work_pool: str | None = None
+) -> str:
     """Where the running stack answers, when each deployment runs next, how to go on."""
+    pool = [("work pool", f"{work_pool}: runs wait for `retrainer worker`")] if work_pool else []
     rows = [
         ("Prefect UI", urls.prefect_ui),
         ("Prefect API", urls.prefect_api),
         ("MLflow UI", urls.mlflow_ui),
         ("Data Docs", urls.data_docs),
+        *pool,
         *((deployment, f"next run {when}") for deployment, when in next_runs.items()),
         ("logs", str(logs)),
         ("trigger a retrain", "retrainer trigger --wait  (curl: docs/operations.md)"),

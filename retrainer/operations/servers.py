@@ -7,6 +7,9 @@
 - the Great Expectations Data Docs, served with their scripts and styles installed locally
   (``docs_server``), so that links from the Prefect UI open and the pages work offline;
 - ``retrainer serve``: registers the deployments in ``deployments/`` and executes their runs;
+  with a work pool (``RETRAINER_WORK_POOL``) there is no serve process: ``up`` registers the
+  deployments on the pool and ``retrainer worker`` (``worker_argv``), on each machine that
+  should run them, executes their runs;
 - with ``--postgres``, a PostgreSQL server holds both Prefect's and MLflow's data instead of
   SQLite (``operations/postgres.py``), and clients log to MLflow through its server.
 
@@ -62,6 +65,7 @@ class StackOptions:
     postgres_port: int = 5432
     timeout_seconds: float = 180.0
     env: dict[str, str] = field(default_factory=dict)
+    work_pool: str | None = None  # register the deployments there instead of serving them
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,17 @@ def serve_argv(configs: list[Path]) -> list[str]:
     argv = [str(Path(sys.executable).with_name("retrainer")), "serve"]
     for config in configs:
         argv += ["--config", str(Path(config).resolve())]
+    return argv
+
+
+def worker_argv(pool: str, name: str | None = None, limit: int | None = None) -> list[str]:
+    """``prefect worker start`` of process work pool ``pool`` (created if missing)."""
+    argv = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool]
+    argv += ["--type", "process"]
+    if name:
+        argv += ["--name", name]
+    if limit is not None:
+        argv += ["--limit", str(limit)]
     return argv
 
 

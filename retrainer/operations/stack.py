@@ -3,6 +3,10 @@
 The servers are specified in ``servers``, their processes supervised by ``processes``, and
 every question to the Prefect API goes through ``boundaries.prefect_api``. The stack's state
 is ``$RETRAINER_HOME/stack``: ``<name>.pid``, ``prefect_api_url`` and ``mlflow_ui_url``.
+
+The deployments are executed by the serve process, or, with a work pool, registered on it
+for the workers (``retrainer worker``) that run on other machines and that ``up`` does not
+start, nor ``down`` stop.
 """
 
 import time
@@ -48,6 +52,11 @@ def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> S
     started_at = datetime.now(UTC)
     specs = servers(h, options, urls)
     check_ports(h, options)
+    if options.work_pool and processes.alive(h, SERVE):
+        raise StackError(
+            f"{SERVE} is running (a `make up` without RETRAINER_WORK_POOL) and would execute "
+            f"the runs beside the workers of pool {options.work_pool}: `make down` first"
+        )
     database = None
     if options.postgres:
         secret = postgres.password(h)
@@ -74,7 +83,9 @@ def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> S
     if database is not None:
         (h.stack / MLFLOW_TRACKING_URI_FILE).write_text(urls.mlflow_ui + "\n")
 
-    if processes.alive(h, SERVE):
+    if options.work_pool:
+        _register_on_pool(options.configs, options.work_pool, urls.prefect_api, echo)
+    elif processes.alive(h, SERVE):
         echo(f"{SERVE} already running (pid {processes.pid(h, SERVE)})")
     else:
         names = {_deployment_name(config) for config in options.configs}
@@ -91,13 +102,30 @@ def up(h: Home, options: StackOptions, echo: Callable[[str], None] = print) -> S
     # Registering a deployment again deletes its future runs; the server's scheduler makes
     # them again within seconds. Waiting for that lets `up` show the next run, and catches
     # a scheduler that never makes any (Prefect with SQLAlchemy 2.1 fails this silently).
-    for deployment in _unscheduled(urls.prefect_api, started_at):
+    for deployment in _unscheduled(urls.prefect_api, started_at, options.work_pool):
         echo(
             f"warning: {deployment} has an active schedule but the Prefect server made no "
             f"scheduled runs for it within {SCHEDULE_WAIT_SECONDS:.0f} s; see "
             f"{h.logs / 'prefect-server.log'} (SQLAlchemy 2.1 breaks Prefect's scheduler)"
         )
     return urls
+
+
+def _register_on_pool(
+    configs: list[Path], pool: str, api: str, echo: Callable[[str], None]
+) -> None:
+    """Register the deployments on work pool ``pool``; a refusal is a ``StackError``."""
+    from deployments import register_on_pool
+
+    try:
+        with prefect_api.api_in_use(api):
+            names = register_on_pool(configs, pool)
+    except Exception as exc:  # a bad cron, a pool of another type, a refused request
+        raise StackError(f"registering the deployments on work pool {pool} failed: {exc}") from exc
+    echo(
+        f"registered {len(names)} deployments on work pool {pool}: "
+        "`retrainer worker` on each machine that should run them"
+    )
 
 
 def check_ports(h: Home, options: StackOptions) -> None:
@@ -157,11 +185,11 @@ def _deployment_name(config: Path) -> str:
     return load_config(config).name
 
 
-def _unscheduled(api: str, since: datetime) -> list[str]:
-    """Served deployments still without a scheduled run after ``SCHEDULE_WAIT_SECONDS``."""
+def _unscheduled(api: str, since: datetime, pool: str | None) -> list[str]:
+    """Deployments still without a scheduled run after ``SCHEDULE_WAIT_SECONDS``."""
     deadline = time.monotonic() + SCHEDULE_WAIT_SECONDS
     while True:
-        missing = prefect_api.unscheduled(api, since)
+        missing = prefect_api.unscheduled(api, since, pool)
         if not missing or time.monotonic() > deadline:
             return missing
         time.sleep(0.5)
