@@ -25,11 +25,12 @@ def test_malformed_assignments_are_refused(bad):
 
 
 def test_overrides_reach_nested_fields_and_leave_the_base_alone(base):
+    before = dict(base["model"]["params"])
     config = apply_overrides(base, {"model.params.max_iter": 50, "promotion.min_improvement": 0.01})
 
-    assert config.model.params == {"max_iter": 50}
+    assert config.model.params == {**before, "max_iter": 50}  # one key changed, the rest kept
     assert config.promotion.min_improvement == 0.01
-    assert base["model"]["params"] == {}
+    assert base["model"]["params"] == before
 
 
 def test_a_misspelt_field_is_named(base):

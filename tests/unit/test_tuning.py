@@ -30,6 +30,7 @@ def config_for(churn_config: RetrainConfig, regression: bool = False) -> Retrain
         config.target = TargetConfig(kind="regression", column="spend", name="y")
         config.promotion.metric = "mae"
     config.model.threads = 1
+    config.model.params = {}  # the family's defaults, not the demo's tuned ones
     config.tuning = TuningConfig()  # no search unless a test asks for one
     return config
 
