@@ -157,6 +157,8 @@ def dask_mapper(chosen: Plan, on_worker: Any) -> Iterator[Mapper]:
     """Jobs as Prefect task runs on Prefect's Dask task runner, for the ``with`` block."""
     from prefect_dask import DaskTaskRunner
 
+    if on_worker is None:
+        raise ValueError("RETRAINER_PARALLEL=dask runs fold fits as the flow's Prefect tasks")
     if chosen.address:
         runner = DaskTaskRunner(address=chosen.address)
     else:
