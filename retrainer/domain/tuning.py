@@ -23,7 +23,13 @@ import pandas as pd
 from retrainer.domain.config import ModelConfig, RetrainConfig
 from retrainer.domain.features import Split, feature_columns, model_inputs, predict
 from retrainer.domain.metrics import greater_is_better, metric_value
-from retrainer.domain.modeling import FAMILIES, best_f1_threshold, build_pipeline, fit
+from retrainer.domain.modeling import (
+    FAMILIES,
+    best_f1_threshold,
+    build_pipeline,
+    fit,
+    native_threads,
+)
 
 
 @dataclass
@@ -143,7 +149,10 @@ def fit_fold(rows: pd.DataFrame, job: FoldFit) -> FoldResult:
     started = time.perf_counter()
     fit(pipeline, rows.iloc[job.fit_rows], config.target.name, job.threads)
     seconds = time.perf_counter() - started
-    y, predicted = predict(config, pipeline, rows.iloc[job.validation_rows])
+    # The prediction too: HistGradientBoosting opens a parallel region per tree, and fits
+    # predicting side by side with every core each wait on each other (modeling.one_thread).
+    with native_threads(job.threads):
+        y, predicted = predict(config, pipeline, rows.iloc[job.validation_rows])
     if kind == "multiclass":
         predicted = _align(predicted, list(pipeline.classes_), job.classes)
     score = metric_value(config.promotion.metric, kind, y, predicted, None, job.classes)
