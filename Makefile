@@ -88,9 +88,11 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 # Data sizes for `make bench`, in years of flights (1 = the demo's 2013, 3 = about 1M flights).
 SCALES ?= 1 3
 
-bench: $(STAMP) ## Minimal and plain scripts vs the flow: time, memory, stages, SCALES="1 3 10" (EVERY=n samples)
+bench: $(STAMP) ## Scripts vs the flow, then parallel fold fits: time, memory, SCALES="1 3 10" (EVERY=n samples)
 	@# A sampled run (EVERY) only prints; a full-size one also writes docs/benchmark.{md,json}.
 	$(BIN)/python -m bench.compare --scales "$(SCALES)" $(if $(EVERY),--every $(EVERY),--out docs)
+	@# The training stage in turn, on joblib, on Dask: every 5th flight unless EVERY says.
+	$(BIN)/python -m bench.parallel --every $(or $(EVERY),5)
 
 synth: $(STAMP) ## Land the demo and YEARS-1 synthetic years before it (YEARS=3; LANDING=dir)
 	$(BIN)/python -m bench.synth $(or $(LANDING),$(RETRAINER_HOME)/landing) $(or $(YEARS),3)

@@ -6,7 +6,8 @@ suite (the flow validates each delivery), builds the same training table and val
 trains, evaluates, logs the run and model to MLflow (the home's SQLite database), scores the
 champion like with like, explains both models, decides the promotion and moves the alias.
 It is the yardstick for the flow's overhead, so it calls the flow's own functions rather than
-a copy of them. Prints the test metrics and the seconds of each stage as JSON.
+a copy of them; its fold fits run as RETRAINER_PARALLEL says (``dask`` needs the flow's
+tasks). Prints the test metrics and the seconds of each stage as JSON.
 
 ``python -m bench.plain_script LANDING CONFIG [--threads N]``; RETRAINER_HOME sets where
 Great Expectations and MLflow keep their state.
@@ -26,7 +27,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from retrainer.boundaries import aliases, tracking  # noqa: E402
+from retrainer.boundaries import aliases, parallel, tracking  # noqa: E402
 from retrainer.boundaries.champion import score_champion  # noqa: E402
 from retrainer.boundaries.ingest import Rules, screen  # noqa: E402
 from retrainer.boundaries.privacy import pseudonym_key  # noqa: E402
@@ -48,6 +49,7 @@ from retrainer.domain.fingerprint import (  # noqa: E402
     training_config_hash,
 )
 from retrainer.domain.model_card import build_card  # noqa: E402
+from retrainer.domain.modeling import fit_threads  # noqa: E402
 from retrainer.domain.overrides import apply_overrides, parse_assignments  # noqa: E402
 from retrainer.domain.promotion import decide, decision_tags  # noqa: E402
 from retrainer.domain.records import training_record  # noqa: E402
@@ -129,7 +131,10 @@ def main(landing: Path, config_file: Path, threads: int | None) -> None:
     with stages.stage("features"):
         split = split_rows(table.frame, config)
     with stages.stage("fits"):
-        trained = train(config, split)
+        # The flow's fold fits as the settings say (joblib by default): like with like.
+        chosen = parallel.plan(fit_threads(config.model))
+        with parallel.mapper(chosen) as fold_fits:
+            trained = train(config, split, fold_fits, chosen.threads_per_fit)
     with stages.stage("evaluation"):
         evaluation = evaluate(config, trained.pipeline, trained.threshold, split)
     with stages.stage("mlflow"):

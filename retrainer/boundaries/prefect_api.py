@@ -97,6 +97,23 @@ def ui_url() -> str:
     return str(current.api.url).rstrip("/").removesuffix("/api")
 
 
+@contextmanager
+def api_for_workers() -> Iterator[None]:
+    """Settings that point work run by other processes at the Prefect API this one uses.
+
+    A task submitted to a Dask cluster carries the submitting process's Prefect settings.
+    Without PREFECT_API_URL (a temporary server for this process) each worker process would
+    start a temporary server of its own: measured 35 s instead of 8 s for four tiny tasks.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    with client() as found, temporary_settings({PREFECT_API_URL: str(found.api_url)}):
+        yield
+
+
 # --- runs -----------------------------------------------------------------------------------
 
 

@@ -13,8 +13,9 @@ own location.
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +68,21 @@ class Settings(BaseSettings):
     # Set, `make up` registers the deployments on this Prefect process work pool instead of
     # executing them itself; `retrainer worker` on each machine executes their runs.
     work_pool: str | None = Field(default=None, validation_alias="RETRAINER_WORK_POOL")
+
+    # Where the training stage's fold fits run (README, Parallel training): joblib threads
+    # in the flow's process, Prefect's Dask task runner, or one after another.
+    parallel: Literal["joblib", "dask", "sequential"] = Field(
+        default="joblib", validation_alias="RETRAINER_PARALLEL"
+    )
+    # A running Dask scheduler (tcp://host:8786) for `dask`; without it a LocalCluster of this
+    # machine's cores is started for the stage. Set alone, it also selects `dask`.
+    dask_address: str | None = Field(default=None, validation_alias="RETRAINER_DASK_ADDRESS")
+
+    @model_validator(mode="after")
+    def _address_means_dask(self) -> Self:
+        if self.dask_address and "parallel" not in self.model_fields_set:
+            self.parallel = "dask"
+        return self
 
 
 class MissingSecretError(RuntimeError):

@@ -290,11 +290,16 @@ def one_thread(function):
     return capped
 
 
-def fit(pipeline: Pipeline, frame: pd.DataFrame, label: str, threads: int) -> Pipeline:
-    """Fit ``pipeline`` on ``frame`` with native threads capped at ``threads``."""
+def native_threads(threads: int):
+    """A context in which native (OpenMP/BLAS) threads are capped at ``threads``."""
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=threads):
+    return threadpool_limits(limits=threads)
+
+
+def fit(pipeline: Pipeline, frame: pd.DataFrame, label: str, threads: int) -> Pipeline:
+    """Fit ``pipeline`` on ``frame`` with native threads capped at ``threads``."""
+    with native_threads(threads):
         return pipeline.fit(frame.drop(columns=[label]), frame[label])
 
 

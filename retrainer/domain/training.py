@@ -6,6 +6,9 @@ retrain flow and the benchmark's plain script both call ``train``.
 The decision threshold (binary targets) is chosen on the chosen candidate's out-of-fold
 predictions: the same family and parameters as the deployed model, each prediction made by
 a model that never saw that row.
+
+The fold fits of the search go through a ``Mapper`` (in turn here by default; in parallel
+when the caller passes one); the refit uses every core ``fit_threads`` allows.
 """
 
 import time
@@ -17,7 +20,7 @@ from retrainer.domain.config import RetrainConfig
 from retrainer.domain.features import Split, feature_columns, model_inputs
 from retrainer.domain.metrics import task_metrics
 from retrainer.domain.modeling import build_pipeline, fit, fit_threads
-from retrainer.domain.tuning import Search, search
+from retrainer.domain.tuning import Mapper, Search, in_order, search
 
 
 @dataclass
@@ -47,11 +50,20 @@ class TrainedModel:
         }
 
 
-def train(config: RetrainConfig, split: Split) -> TrainedModel:
-    """Pick the best candidate by cross-validation, its threshold out of fold, refit on train."""
+def train(
+    config: RetrainConfig,
+    split: Split,
+    mapper: Mapper = in_order,
+    fold_threads: int | None = None,
+) -> TrainedModel:
+    """Pick the best candidate by cross-validation, its threshold out of fold, refit on train.
+
+    ``mapper`` runs the fold fits, each with ``fold_threads`` native threads (default: as
+    many as the refit, which suits fits run one at a time).
+    """
     numeric, categorical = feature_columns(config)
     kind, threads = config.target.kind, fit_threads(config.model)
-    found = search(config, split, threads)
+    found = search(config, split, fold_threads or threads, mapper)
     threshold = found.cv.threshold(kind)
     validation_metrics = task_metrics(
         kind, found.cv.y, found.cv.predicted, threshold, found.cv.classes

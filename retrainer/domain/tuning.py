@@ -5,10 +5,17 @@ by month for a time split), never on test rows. The first trial of each family i
 defaults (with ``model.params`` over them), so the search can only improve on them. The
 result is plain data, one record per trial, that the tracking boundary logs as nested
 MLflow runs.
+
+The fits are independent jobs (one candidate on one fold) handed to a ``Mapper``: the
+default fits them one after another here; the parallel boundary runs them on joblib workers
+or a Dask cluster. Jobs are pure and their answers come back in job order, so the search
+finds the same trials, scores and winner whatever runs them.
 """
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -16,7 +23,13 @@ import pandas as pd
 from retrainer.domain.config import ModelConfig, RetrainConfig
 from retrainer.domain.features import Split, feature_columns, model_inputs, predict
 from retrainer.domain.metrics import greater_is_better, metric_value
-from retrainer.domain.modeling import FAMILIES, best_f1_threshold, build_pipeline, fit
+from retrainer.domain.modeling import (
+    FAMILIES,
+    best_f1_threshold,
+    build_pipeline,
+    fit,
+    native_threads,
+)
 
 
 @dataclass
@@ -77,6 +90,47 @@ class Search:
     cv: CrossValidation
 
 
+class Mapper(Protocol):
+    """Runs ``function(rows, job)`` for every job, anywhere; returns the answers in job order.
+
+    ``rows`` is the same for every job (the training rows): a mapper that runs jobs in other
+    processes or on other machines ships it once, not with each job.
+    """
+
+    def __call__(
+        self, function: Callable[[pd.DataFrame, Any], Any], rows: pd.DataFrame, jobs: Sequence
+    ) -> list: ...
+
+
+def in_order(function: Callable[[pd.DataFrame, Any], Any], rows: pd.DataFrame, jobs: Sequence):
+    """The default mapper: each job in turn, in this process."""
+    return [function(rows, job) for job in jobs]
+
+
+@dataclass(frozen=True)
+class FoldFit:
+    """One candidate on one fold: everything its fit needs besides the training rows."""
+
+    config: RetrainConfig
+    model: ModelConfig
+    trial: int  # the candidate's trial number within its family
+    fold: int
+    fit_rows: np.ndarray  # positions into the training rows
+    validation_rows: np.ndarray
+    classes: list  # multiclass: every class of the training rows, in order
+    threads: int  # native threads for the fit
+
+
+@dataclass
+class FoldResult:
+    """A fold's labels, out-of-fold predictions, score and fit seconds."""
+
+    y: np.ndarray
+    predicted: np.ndarray
+    score: float
+    fit_seconds: float
+
+
 def _align(proba: np.ndarray, seen: list, classes: list) -> np.ndarray:
     """Probabilities in the order of ``classes`` (zero for a class a fold never saw)."""
     out = np.zeros((len(proba), len(classes)))
@@ -84,28 +138,33 @@ def _align(proba: np.ndarray, seen: list, classes: list) -> np.ndarray:
     return out
 
 
-def cross_validate(
-    config: RetrainConfig, model: ModelConfig, split: Split, threads: int
-) -> CrossValidation:
-    """Fit ``model`` on each fold's fit rows, predict its validation rows, pool the answers."""
-    kind, label, metric = config.target.kind, config.target.name, config.promotion.metric
+def fit_fold(rows: pd.DataFrame, job: FoldFit) -> FoldResult:
+    """Fit the job's candidate on its fold's fit rows; predict and score its validation rows.
+
+    ``rows`` are the model inputs of the training rows (``model_inputs``), label included.
+    """
+    config, kind = job.config, job.config.target.kind
     numeric, categorical = feature_columns(config)
-    inputs = model_inputs(config, split.train)
-    classes = sorted(split.train[label].unique().tolist()) if kind == "multiclass" else []
-    ys, predictions, scores, seconds = [], [], [], 0.0
-    for fit_rows, validation_rows in split.folds:
-        pipeline = build_pipeline(model, config.features, numeric, categorical, kind)
-        started = time.perf_counter()
-        fit(pipeline, inputs.iloc[fit_rows], label, threads)
-        seconds += time.perf_counter() - started
-        y, predicted = predict(config, pipeline, split.train.iloc[validation_rows])
-        if kind == "multiclass":
-            predicted = _align(predicted, list(pipeline.classes_), classes)
-        ys.append(y)
-        predictions.append(predicted)
-        scores.append(metric_value(metric, kind, y, predicted, None, classes))
-    y, predicted = np.concatenate(ys), np.concatenate(predictions)
-    return CrossValidation(y, predicted, scores, seconds, classes)
+    pipeline = build_pipeline(job.model, config.features, numeric, categorical, kind)
+    started = time.perf_counter()
+    fit(pipeline, rows.iloc[job.fit_rows], config.target.name, job.threads)
+    seconds = time.perf_counter() - started
+    # The prediction too: HistGradientBoosting opens a parallel region per tree, and fits
+    # predicting side by side with every core each wait on each other (modeling.one_thread).
+    with native_threads(job.threads):
+        y, predicted = predict(config, pipeline, rows.iloc[job.validation_rows])
+    if kind == "multiclass":
+        predicted = _align(predicted, list(pipeline.classes_), job.classes)
+    score = metric_value(config.promotion.metric, kind, y, predicted, None, job.classes)
+    return FoldResult(y, predicted, score, seconds)
+
+
+def pooled(folds: list[FoldResult], classes: list) -> CrossValidation:
+    """One candidate's fold answers pooled: all out-of-fold predictions, per-fold scores."""
+    y = np.concatenate([f.y for f in folds])
+    predicted = np.concatenate([f.predicted for f in folds])
+    seconds = sum(f.fit_seconds for f in folds)
+    return CrossValidation(y, predicted, [f.score for f in folds], seconds, classes)
 
 
 def _candidate(config: RetrainConfig, family: str, trial) -> dict:
@@ -119,10 +178,15 @@ def _candidate(config: RetrainConfig, family: str, trial) -> dict:
     return {**FAMILIES[family].space(trial, config.target.kind), **fixed}
 
 
-def search(config: RetrainConfig, split: Split, threads: int) -> Search:
+def search(config: RetrainConfig, split: Split, threads: int, mapper: Mapper = in_order) -> Search:
     """Try the configured candidates within the budget; the best by pooled CV score wins.
 
     Without ``tuning.families``, the one candidate is ``model.family`` with ``model.params``.
+    The families are searched side by side, in rounds: each round asks every family's study
+    for its next trial and hands all their fold fits to ``mapper`` at once, so independent
+    fits can run in parallel while each family's TPE sampler still sees its trials one after
+    another. A round starts only while ``tuning.timeout_seconds`` lasts; the first always
+    runs, so every family's defaults are tried. ``threads``: native threads per fit.
     """
     import optuna
 
@@ -132,27 +196,52 @@ def search(config: RetrainConfig, split: Split, threads: int) -> Search:
     per_family = config.tuning.trials if config.tuning.families else 1
     deadline = time.monotonic() + config.tuning.timeout_seconds
     higher = greater_is_better(metric)
+    rows = model_inputs(config, split.train)
+    classes = (
+        sorted(split.train[config.target.name].unique().tolist()) if kind == "multiclass" else []
+    )
+    studies = {
+        family: optuna.create_study(
+            direction="maximize" if higher else "minimize",
+            sampler=optuna.samplers.TPESampler(seed=config.model.seed),
+        )
+        for family in families
+    }
+    tried: dict[str, list[tuple[dict, float, CrossValidation]]] = {f: [] for f in families}
+    for round_number in range(per_family):
+        if round_number and time.monotonic() >= deadline:
+            break
+        asked = [(family, studies[family].ask()) for family in families]
+        candidates = [(family, trial, _candidate(config, family, trial)) for family, trial in asked]
+        jobs = [
+            FoldFit(
+                config,
+                config.model.model_copy(update={"family": family, "params": params}),
+                trial.number,
+                fold,
+                fit_rows,
+                validation_rows,
+                classes,
+                threads,
+            )
+            for family, trial, params in candidates
+            for fold, (fit_rows, validation_rows) in enumerate(split.folds)
+        ]
+        answers = iter(mapper(fit_fold, rows, jobs))
+        for family, trial, params in candidates:
+            cv = pooled([next(answers) for _ in split.folds], classes)
+            score = metric_value(metric, kind, cv.y, cv.predicted, cv.threshold(kind), cv.classes)
+            studies[family].tell(trial, score)
+            tried[family].append((params, score, cv))
     trials: list[Trial] = []
     best: tuple[Trial, CrossValidation] | None = None
-    for position, family in enumerate(families):
-
-        def objective(trial, family=family) -> float:
-            nonlocal best
-            params = _candidate(config, family, trial)
-            model = config.model.model_copy(update={"family": family, "params": params})
-            cv = cross_validate(config, model, split, threads)
-            score = metric_value(metric, kind, cv.y, cv.predicted, cv.threshold(kind), cv.classes)
+    for family in families:  # numbered family by family, as the table and the runs show them
+        for params, score, cv in tried[family]:
             done = Trial(family, len(trials), params, score, cv.fold_scores, cv.fit_seconds)
             trials.append(done)
             if best is None or (score > best[0].score if higher else score < best[0].score):
                 best = (done, cv)
-            return score
-
-        share = max(deadline - time.monotonic(), 0.0) / (len(families) - position)
-        sampler = optuna.samplers.TPESampler(seed=config.model.seed)
-        study = optuna.create_study(direction="maximize" if higher else "minimize", sampler=sampler)
-        study.optimize(objective, n_trials=per_family, timeout=max(share, 1e-3))
-    if best is None:  # every study runs its first trial whatever the budget: not reached
+    if best is None:  # every family runs its first round whatever the budget: not reached
         raise RuntimeError("no candidate was trained")
     return Search(metric, trials, best[0], best[1])
 
