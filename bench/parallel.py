@@ -38,8 +38,8 @@ def contenders(cores: int, address: str | None) -> dict[str, Plan]:
         "sequential": Plan("sequential", 1, cores),
         "joblib, threads (default)": Plan("joblib", cores, 1),
         "joblib, loky processes": Plan("joblib", cores, 1, joblib_backend="loky"),
-        "dask, LocalCluster of processes": Plan("dask", cores, 1),
-        "dask, LocalCluster of threads": Plan("dask", cores, 1, dask_processes=False),
+        "dask, LocalCluster of processes": Plan("dask", cores, 1, dask_processes=True),
+        "dask, LocalCluster of threads (dask's default)": Plan("dask", cores, 1),
     }
     if address:
         found[EXTERNAL] = Plan("dask", 0, 1, address=address)

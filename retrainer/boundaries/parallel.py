@@ -1,9 +1,10 @@
 """Where the training stage's fold fits run: in turn, on joblib threads, or on a Dask cluster.
 
-``RETRAINER_PARALLEL`` chooses (``Settings.parallel``): ``joblib`` (the default, measured
-fastest on the demo: README, Parallel training), ``dask`` (Prefect's ``DaskTaskRunner`` on a
-``LocalCluster`` of this machine's cores started for the stage, or on the scheduler at
-``RETRAINER_DASK_ADDRESS``), or ``sequential``. Every mapper answers in job order, so the
+``RETRAINER_PARALLEL`` chooses (``Settings.parallel``): ``joblib`` threads (the default: as
+fast as the best alternative on the demo with the least memory, README, Parallel training),
+``dask`` (Prefect's ``DaskTaskRunner`` on a ``LocalCluster`` started for the stage, one
+worker process with a thread per core, or on the scheduler at ``RETRAINER_DASK_ADDRESS``),
+or ``sequential``. Every mapper answers in job order, so the
 search finds the same trials and the same winner whatever runs it.
 
 Native threads are divided: workers x threads per fit stay within the cores a fit may use
@@ -44,8 +45,10 @@ class Plan:
     workers: int  # 0 on an external Dask cluster: as many as it has
     threads_per_fit: int
     address: str | None = None  # a running Dask scheduler; None: a LocalCluster for the stage
-    joblib_backend: str = "threading"  # measured faster than loky here (README)
-    dask_processes: bool = True  # LocalCluster: one process per worker, one thread each
+    joblib_backend: str = "threading"  # as fast as loky here, 600 MB smaller (README)
+    # LocalCluster: one worker process with a thread per core (measured faster and smaller
+    # than a process per core, README), or a process per core with one thread each.
+    dask_processes: bool = False
 
 
 def plan(cores: int, found: Settings | None = None) -> Plan:
