@@ -19,7 +19,7 @@ def test_a_triggered_retrain_completes_and_both_uis_show_it(running_stack: Stack
     run = running_stack.get(f"/flow_runs/{run_id}")
     assert run["state"]["type"] == "COMPLETED"
     assert re.fullmatch(r"retrain-flights-2013-04 #\d+", run["name"])
-    assert run["parameters"]["config"]["model"]["params"] == {"max_iter": 60}
+    assert run["parameters"]["config"]["model"]["params"]["max_iter"] == 60  # merged, not replaced
     assert f"{running_stack.urls.prefect_ui}/runs/flow-run/{run_id}" in result.stdout
     assert "Completed; started" in result.stdout
 
