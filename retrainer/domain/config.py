@@ -366,11 +366,27 @@ class FeatureConfig(_Strict):
     history: list[HistoryFeature] = Field(
         default_factory=list, description="windowed aggregates over past events"
     )
+    derived: dict[str, str] = Field(
+        default_factory=dict,
+        description="name: arithmetic over the features above, e.g. "
+        "`tail_gap_tailnum - 2 * leg_minutes` (README: derived features)",
+    )
 
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str | None) -> str | None:
         return known_timezone(value)
+
+    @model_validator(mode="after")
+    def _derived_reads_features(self) -> "FeatureConfig":
+        from retrainer.domain import derived
+        from retrainer.domain.history_features import feature_names
+
+        features = [*self.numeric, *(["day_of_week"] if self.day_of_week_from else [])]
+        for spec in self.history:
+            features += feature_names(spec)
+        derived.in_order(self.derived, features)
+        return self
 
 
 class SplitConfig(_Strict):

@@ -22,6 +22,7 @@ from retrainer.domain.availability import (
     utc,
 )
 from retrainer.domain.config import Lookup, RetrainConfig
+from retrainer.domain.derived import derive
 from retrainer.domain.history_features import CUTOFF, EVENT, KNOWN, feature_names, history_features
 
 
@@ -45,6 +46,7 @@ def feature_columns(config: RetrainConfig) -> tuple[list[str], list[str]]:
         numeric.append("day_of_week")
     for spec in config.features.history:
         numeric += feature_names(spec)
+    numeric += list(config.features.derived)
     return numeric, list(config.features.categorical)
 
 
@@ -267,6 +269,8 @@ def build_training_table(frames: dict[str, pd.DataFrame], config: RetrainConfig)
             known[column] = known_times(table, base, column)
     if config.features.day_of_week_from:
         table["day_of_week"] = _calendar(table, config)
+    if config.features.derived:
+        table, known = derive(table, config.features.derived, known)
     if base.time_column:
         check_known_by(
             {k: v for k, v in known.items() if k in numeric + categorical},

@@ -6,6 +6,7 @@ week are recomputed the slow way: instants from plain ``datetime`` and ``zoneinf
 record (a gate arrival from the local arr_time at the destination), then one filter per row.
 """
 
+import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ import pytest
 from retrainer.boundaries import demo
 from retrainer.boundaries.sources import deliveries
 from retrainer.domain.config import RetrainConfig
+from retrainer.domain.derived import in_order
 from retrainer.domain.features import build_training_table
 from retrainer.domain.history_features import CUTOFF, EVENT, KNOWN
 from retrainer.domain.schema import ROW_ID, apply_schema
@@ -104,16 +106,35 @@ def test_every_time_dependent_feature_matches_a_brute_force_recomputation(
         if spec.source == "weather":
             events = weather_events
         else:
-            known = times["arrived"] if spec.value == "arr_delay" else times["departed"]
-            events = flights.assign(**{EVENT: times["scheduled"], KNOWN: known})
-            if spec.value is None:
-                events[KNOWN] = events[EVENT]
+            # A delay is known when the flight leaves or arrives; a timetable value (the
+            # distance) or a plain count when the flight is scheduled.
+            known = {"arr_delay": times["arrived"], "dep_delay": times["departed"]}
+            events = flights.assign(
+                **{EVENT: times["scheduled"], KNOWN: known.get(spec.value, times["scheduled"])}
+            )
         expected = pd.DataFrame(
             [brute_force(spec, row, events, "America/New_York") for _, row in sample.iterrows()]
         )
         pd.testing.assert_frame_equal(
             sample[expected.columns], expected.astype("float64"), check_exact=False
         )
+
+    # Derived features: the config's expressions evaluated by Python itself, row by row.
+    functions = {
+        "where": lambda condition, then, otherwise: then if condition else otherwise,
+        "min": lambda a, b: b if math.isnan(a) else a if math.isnan(b) else min(a, b),
+        "max": lambda a, b: b if math.isnan(a) else a if math.isnan(b) else max(a, b),
+        "abs": abs,
+        "log1p": math.log1p,
+        "missing": lambda x: float(math.isnan(x)),
+    }
+    formulas = flights_config.features.derived
+    order = in_order(formulas, [c for c in sample.columns if c not in formulas])
+    for _, row in sample.iterrows():
+        values = row.drop(list(formulas)).to_dict()
+        for name in order:  # each after the derived features it reads
+            values[name] = float(eval(formulas[name], {"__builtins__": {}, **functions}, values))
+            assert row[name] == pytest.approx(values[name], nan_ok=True), name
 
     for _, row in sample.iterrows():
         readings = weather_events[

@@ -98,6 +98,9 @@ def test_check_reports_declared_and_landed_problems_together(edited_config, home
         types = config["sources"][0]["schema_mapping"]["types"]
         types["distanse"] = types.pop("distance")
         config["features"]["numeric"].remove("distance")
+        history = config["features"]["history"]
+        config["features"]["history"] = [h for h in history if h.get("value") != "distance"]
+        config["features"]["derived"] = {}  # they read the aircraft's latest leg distance
         config["target"]["column"] = "arr_dellay"
 
     assert runner.invoke(app, ["land", "--month", "1", "--every", "200"]).exit_code == 0

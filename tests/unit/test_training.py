@@ -23,6 +23,7 @@ def _rows(config: RetrainConfig, n: int, seed: int) -> pd.DataFrame:
     data.update({c: rng.choice(["a", "b"], size=n).astype(object) for c in categorical})
     frame = pd.DataFrame(data)
     frame[config.target.name] = (frame["distance"] + rng.normal(scale=0.7, size=n) > 0).astype(int)
+    frame["month"] = seed + 1  # an evaluation slice, not a feature
     return frame
 
 
