@@ -96,9 +96,9 @@ def parse(name: str, expression: str) -> ast.expr:
 
 def references(tree: ast.expr) -> list[str]:
     """Feature names an expression reads, in order of first use."""
-    names = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name)]
-    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    return list(dict.fromkeys(n for n in names if n not in called))
+    functions = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    names = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in functions]
+    return list(dict.fromkeys(names))
 
 
 def in_order(derived: dict[str, str], features: list[str]) -> list[str]:
