@@ -98,10 +98,24 @@ def alive(h: Home, name: str) -> bool:
     try:
         if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
             return False
-        environ = (proc / "environ").read_bytes().split(b"\0")
+        environ = _environ(proc)
     except OSError:
         return False
-    return f"{MARKER}={h.root}:{name}".encode() in environ
+    return f"{MARKER}={h.root}:{name}".encode() in environ.split(b"\0")
+
+
+def _environ(proc: Path) -> bytes:
+    """A process's environment; waits out the moment in exec when the kernel shows none.
+
+    ``Popen`` returns once the exec closes its error pipe, a little before the kernel has
+    set up the new environment: read then, ``/proc/<pid>/environ`` is empty (seen in CI
+    under load, right after ``spawn``). Every process ``spawn`` starts has the marker, so an
+    empty one is worth a short wait.
+    """
+    deadline = time.monotonic() + 2.0
+    while not (environ := (proc / "environ").read_bytes()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return environ
 
 
 def stop(h: Home, name: str) -> int | None:
