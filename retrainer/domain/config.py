@@ -380,12 +380,9 @@ class FeatureConfig(_Strict):
     @model_validator(mode="after")
     def _derived_reads_features(self) -> "FeatureConfig":
         from retrainer.domain import derived
-        from retrainer.domain.history_features import feature_names
+        from retrainer.domain.features import underived_numeric
 
-        features = [*self.numeric, *(["day_of_week"] if self.day_of_week_from else [])]
-        for spec in self.history:
-            features += feature_names(spec)
-        derived.in_order(self.derived, features)
+        derived.in_order(self.derived, underived_numeric(self))
         return self
 
 

@@ -21,7 +21,7 @@ from retrainer.domain.availability import (
     record_known,
     utc,
 )
-from retrainer.domain.config import Lookup, RetrainConfig
+from retrainer.domain.config import FeatureConfig, Lookup, RetrainConfig
 from retrainer.domain.derived import derive
 from retrainer.domain.history_features import CUTOFF, EVENT, KNOWN, feature_names, history_features
 
@@ -39,14 +39,19 @@ class TrainingTable:
     build_seconds: dict[str, float] = field(default_factory=dict)
 
 
+def underived_numeric(features: FeatureConfig) -> list[str]:
+    """The numeric features that derived features may read: declared, calendar, history."""
+    numeric = list(features.numeric)
+    if features.day_of_week_from:
+        numeric.append("day_of_week")
+    for spec in features.history:
+        numeric += feature_names(spec)
+    return numeric
+
+
 def feature_columns(config: RetrainConfig) -> tuple[list[str], list[str]]:
     """Numeric and categorical feature names, after joins and derivations."""
-    numeric = list(config.features.numeric)
-    if config.features.day_of_week_from:
-        numeric.append("day_of_week")
-    for spec in config.features.history:
-        numeric += feature_names(spec)
-    numeric += list(config.features.derived)
+    numeric = underived_numeric(config.features) + list(config.features.derived)
     return numeric, list(config.features.categorical)
 
 
